@@ -1,0 +1,1 @@
+"""Export InstructBLIP checkpoints to the ONNX model-directory format and run the PyTorch reference."""

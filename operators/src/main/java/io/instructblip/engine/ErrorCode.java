@@ -1,0 +1,30 @@
+package io.instructblip.engine;
+
+/**
+ * What went wrong with a request or a model, as a stable code that clients can switch on. The human-readable part
+ * travels in {@link EngineException#getMessage()}.
+ */
+public enum ErrorCode {
+  /** The image bytes could not be decoded (corrupt, truncated, zero bytes, unsupported format). */
+  IMAGE_UNREADABLE,
+  /** The image is over the byte or pixel limit; refused before decoding. */
+  IMAGE_TOO_LARGE,
+  /** The request has no image, or more images (frames) than allowed. */
+  INVALID_IMAGE_COUNT,
+  /** The instruction is empty or blank. */
+  INSTRUCTION_EMPTY,
+  /** The instruction tokenizes to more tokens than the model directory allows. */
+  INSTRUCTION_TOO_LONG,
+  /** A generation or ranking parameter is out of range or inconsistent. */
+  INVALID_PARAMETER,
+  /** The model directory is missing, incomplete or does not match docs/model-format.md. */
+  MODEL_INVALID,
+  /** The requested device (e.g. CUDA) cannot be used. */
+  DEVICE_UNAVAILABLE,
+  /** ONNX Runtime failed while running a model. */
+  MODEL_ERROR,
+  /** The request did not finish before its deadline. */
+  TIMEOUT,
+  /** An unexpected failure inside the engine. */
+  INTERNAL
+}
