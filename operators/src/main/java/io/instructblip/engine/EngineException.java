@@ -3,8 +3,9 @@ package io.instructblip.engine;
 import java.util.Objects;
 
 /**
- * The one exception type of the engine: a {@link ErrorCode} for programs and a message that tells a person what to
- * do. Every failure inside the engine (bad input, bad model directory, ONNX Runtime errors) surfaces as this type.
+ * The one exception type of the engine: a {@link ErrorCode} for programs and a message that tells a
+ * person what to do. Every failure inside the engine (bad input, bad model directory, ONNX Runtime
+ * errors) surfaces as this type.
  */
 public final class EngineException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -1,8 +1,8 @@
 package io.instructblip.engine;
 
 /**
- * What went wrong with a request or a model, as a stable code that clients can switch on. The human-readable part
- * travels in {@link EngineException#getMessage()}.
+ * What went wrong with a request or a model, as a stable code that clients can switch on. The
+ * human-readable part travels in {@link EngineException#getMessage()}.
  */
 public enum ErrorCode {
   /** The image bytes could not be decoded (corrupt, truncated, zero bytes, unsupported format). */
