@@ -1,0 +1,134 @@
+package io.instructblip.schema;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.InferenceResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Reads and writes one message type in both wire forms: Avro single-object encoding and JSON with
+ * the same field names. Decoding detects the form of each message on its own; encoding writes Avro
+ * unless told otherwise. Thread-safe; not serializable (create it in an operator's {@code open()}).
+ *
+ * <pre>{@code
+ * MessageCodec<InferenceRequest> requests = MessageCodec.requests();
+ * InferenceRequest request = requests.decode(record.value()); // Avro or JSON
+ * MessageCodec<InferenceResponse> responses = MessageCodec.responses();
+ * byte[] value = responses.encode(response);                  // Avro single-object
+ * byte[] json = responses.encode(response, WireFormat.JSON);
+ * }</pre>
+ */
+public final class MessageCodec<T extends SpecificRecord> {
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .build();
+
+  private final String recordName;
+  private final AvroSingleObjectCodec<T> avro;
+  private final JsonMapping<T> json;
+  private final JsonFactory jsonFactory = JSON.getFactory();
+
+  private MessageCodec(
+      SpecificData model, Schema current, SchemaHistory history, JsonMapping<T> json) {
+    this.recordName = current.getName();
+    this.avro = new AvroSingleObjectCodec<>(model, current, history);
+    this.json = json;
+  }
+
+  /** The codec of {@link InferenceRequest}, reading every version in its schema history. */
+  public static MessageCodec<InferenceRequest> requests() {
+    return new MessageCodec<>(
+        SpecificData.getForClass(InferenceRequest.class),
+        InferenceRequest.getClassSchema(),
+        SchemaHistory.load("InferenceRequest"),
+        new RequestJson());
+  }
+
+  /** The codec of {@link InferenceResponse}, reading every version in its schema history. */
+  public static MessageCodec<InferenceResponse> responses() {
+    return new MessageCodec<>(
+        SpecificData.getForClass(InferenceResponse.class),
+        InferenceResponse.getClassSchema(),
+        SchemaHistory.load("InferenceResponse"),
+        new ResponseJson());
+  }
+
+  /**
+   * Decodes one message, Avro single-object or JSON, detected from its first bytes.
+   *
+   * @throws MessageFormatException when the bytes are not a well-formed message of this type; its
+   *     code says why (see {@link MessageErrorCode})
+   */
+  public T decode(byte[] message) throws MessageFormatException {
+    WireFormat format = WireFormat.detect(message);
+    return format == WireFormat.AVRO ? avro.decode(message) : decodeJson(message);
+  }
+
+  /** Encodes a message in Avro single-object encoding with the current schema. */
+  public byte[] encode(T message) {
+    return encode(message, WireFormat.AVRO);
+  }
+
+  /** Encodes a message in the given form. */
+  public byte[] encode(T message, WireFormat format) {
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(format, "format");
+    return format == WireFormat.AVRO ? avro.encode(message) : encodeJson(message);
+  }
+
+  private T decodeJson(byte[] message) throws MessageFormatException {
+    JsonNode root;
+    try {
+      root = JSON.readTree(message);
+    } catch (JsonParseException e) {
+      throw new MessageFormatException(
+          MessageErrorCode.INVALID_JSON,
+          recordName + " JSON is not well-formed: " + describe(e),
+          e);
+    } catch (JsonProcessingException e) {
+      throw new MessageFormatException(
+          MessageErrorCode.INVALID_JSON, recordName + " JSON could not be read: " + describe(e), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading from a byte array cannot fail", e);
+    }
+    return json.fromJson(root);
+  }
+
+  private byte[] encodeJson(T message) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+    try (JsonGenerator generator = jsonFactory.createGenerator(out)) {
+      json.toJson(message, generator);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to a byte array cannot fail", e);
+    }
+    return out.toByteArray();
+  }
+
+  private static String describe(JsonProcessingException e) {
+    String where =
+        e.getLocation() == null
+            ? ""
+            : " (line "
+                + e.getLocation().getLineNr()
+                + ", column "
+                + e.getLocation().getColumnNr()
+                + ")";
+    return e.getOriginalMessage() + where;
+  }
+}

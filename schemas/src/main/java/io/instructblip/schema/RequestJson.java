@@ -1,0 +1,189 @@
+package io.instructblip.schema;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.schema.avro.ImageInput;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.RequestMode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * JSON form of {@link InferenceRequest}. Images are {@code {"uri": ...}} or {@code {"base64": ...}}
+ * (standard base64 of the image file), each with an optional {@code mime_type}.
+ */
+final class RequestJson implements JsonMapping<InferenceRequest> {
+  static final List<String> FIELDS =
+      List.of(
+          "id",
+          "images",
+          "instruction",
+          "mode",
+          "candidates",
+          "generation",
+          "deadline_ms",
+          "model",
+          "metadata",
+          "created_at_ms");
+  static final List<String> IMAGE_FIELDS = List.of("uri", "base64", "mime_type");
+  static final List<String> GENERATION_FIELDS =
+      List.of(
+          "max_new_tokens",
+          "min_new_tokens",
+          "num_beams",
+          "length_penalty",
+          "repetition_penalty",
+          "do_sample",
+          "temperature",
+          "top_k",
+          "top_p",
+          "seed",
+          "num_return_sequences");
+
+  @Override
+  public InferenceRequest fromJson(JsonNode root) throws MessageFormatException {
+    JsonNode idNode = root.get("id");
+    String knownId = idNode != null && idNode.isTextual() ? idNode.textValue() : null;
+    try {
+      return read(JsonObjectReader.root(root));
+    } catch (MessageFormatException e) {
+      throw knownId == null ? e : e.withRequestId(knownId);
+    }
+  }
+
+  private static InferenceRequest read(JsonObjectReader in) throws MessageFormatException {
+    in.rejectUnknownFields(FIELDS);
+    String id = in.requiredString("id");
+    List<ImageInput> images = new ArrayList<>();
+    for (JsonObjectReader.Element element : in.requiredArray("images")) {
+      images.add(readImage(element));
+    }
+    String instruction = in.requiredString("instruction");
+    RequestMode mode = in.optionalEnum("mode", RequestMode.class);
+    JsonObjectReader generation = in.optionalObject("generation");
+    return InferenceRequest.newBuilder()
+        .setId(id)
+        .setImages(images)
+        .setInstruction(instruction)
+        .setMode(mode == null ? RequestMode.GENERATE : mode)
+        .setCandidates(in.stringList("candidates"))
+        .setGeneration(generation == null ? null : readGeneration(generation))
+        .setDeadlineMs(in.optionalLong("deadline_ms"))
+        .setModel(in.optionalString("model"))
+        .setMetadata(in.stringMap("metadata"))
+        .setCreatedAtMs(in.optionalLong("created_at_ms"))
+        .build();
+  }
+
+  private static ImageInput readImage(JsonObjectReader.Element element)
+      throws MessageFormatException {
+    JsonObjectReader image = element.asObject().rejectUnknownFields(IMAGE_FIELDS);
+    String uri = image.optionalString("uri");
+    String base64 = image.optionalString("base64");
+    if ((uri == null) == (base64 == null)) {
+      throw new MessageFormatException(
+          MessageErrorCode.INVALID_FIELD,
+          "field \""
+              + element.path()
+              + "\" must have exactly one of \"uri\" or \"base64\", "
+              + (uri == null ? "it has neither" : "it has both"));
+    }
+    ByteBuffer bytes = null;
+    if (base64 != null) {
+      try {
+        bytes = ByteBuffer.wrap(Base64.getDecoder().decode(base64));
+      } catch (IllegalArgumentException e) {
+        throw new MessageFormatException(
+            MessageErrorCode.INVALID_FIELD,
+            "field \""
+                + image.pathOf("base64")
+                + "\" is not standard base64 (RFC 4648, no line breaks): "
+                + e.getMessage(),
+            e);
+      }
+    }
+    return ImageInput.newBuilder()
+        .setBytes(bytes)
+        .setUri(uri)
+        .setMimeType(image.optionalString("mime_type"))
+        .build();
+  }
+
+  private static GenerationOptions readGeneration(JsonObjectReader in)
+      throws MessageFormatException {
+    in.rejectUnknownFields(GENERATION_FIELDS);
+    return GenerationOptions.newBuilder()
+        .setMaxNewTokens(in.optionalInt("max_new_tokens"))
+        .setMinNewTokens(in.optionalInt("min_new_tokens"))
+        .setNumBeams(in.optionalInt("num_beams"))
+        .setLengthPenalty(in.optionalDouble("length_penalty"))
+        .setRepetitionPenalty(in.optionalDouble("repetition_penalty"))
+        .setDoSample(in.optionalBoolean("do_sample"))
+        .setTemperature(in.optionalDouble("temperature"))
+        .setTopK(in.optionalInt("top_k"))
+        .setTopP(in.optionalDouble("top_p"))
+        .setSeed(in.optionalLong("seed"))
+        .setNumReturnSequences(in.optionalInt("num_return_sequences"))
+        .build();
+  }
+
+  @Override
+  public void toJson(InferenceRequest request, JsonGenerator out) throws IOException {
+    out.writeStartObject();
+    out.writeStringField("id", request.getId());
+    out.writeArrayFieldStart("images");
+    for (ImageInput image : request.getImages()) {
+      out.writeStartObject();
+      if (image.getUri() != null) {
+        out.writeStringField("uri", image.getUri());
+      }
+      if (image.getBytes() != null) {
+        out.writeStringField("base64", Base64.getEncoder().encodeToString(toArray(image)));
+      }
+      JsonWriting.writeIfNotNull(out, "mime_type", image.getMimeType());
+      out.writeEndObject();
+    }
+    out.writeEndArray();
+    out.writeStringField("instruction", request.getInstruction());
+    out.writeStringField("mode", request.getMode().name());
+    out.writeArrayFieldStart("candidates");
+    for (String candidate : request.getCandidates()) {
+      out.writeString(candidate);
+    }
+    out.writeEndArray();
+    GenerationOptions generation = request.getGeneration();
+    if (generation != null) {
+      out.writeObjectFieldStart("generation");
+      JsonWriting.writeIfNotNull(out, "max_new_tokens", generation.getMaxNewTokens());
+      JsonWriting.writeIfNotNull(out, "min_new_tokens", generation.getMinNewTokens());
+      JsonWriting.writeIfNotNull(out, "num_beams", generation.getNumBeams());
+      JsonWriting.writeIfNotNull(out, "length_penalty", generation.getLengthPenalty());
+      JsonWriting.writeIfNotNull(out, "repetition_penalty", generation.getRepetitionPenalty());
+      if (generation.getDoSample() != null) {
+        out.writeBooleanField("do_sample", generation.getDoSample());
+      }
+      JsonWriting.writeIfNotNull(out, "temperature", generation.getTemperature());
+      JsonWriting.writeIfNotNull(out, "top_k", generation.getTopK());
+      JsonWriting.writeIfNotNull(out, "top_p", generation.getTopP());
+      JsonWriting.writeIfNotNull(out, "seed", generation.getSeed());
+      JsonWriting.writeIfNotNull(out, "num_return_sequences", generation.getNumReturnSequences());
+      out.writeEndObject();
+    }
+    JsonWriting.writeIfNotNull(out, "deadline_ms", request.getDeadlineMs());
+    JsonWriting.writeIfNotNull(out, "model", request.getModel());
+    JsonWriting.writeStringMap(out, "metadata", request.getMetadata());
+    JsonWriting.writeIfNotNull(out, "created_at_ms", request.getCreatedAtMs());
+    out.writeEndObject();
+  }
+
+  private static byte[] toArray(ImageInput image) {
+    ByteBuffer view = image.getBytes().duplicate();
+    byte[] bytes = new byte[view.remaining()];
+    view.get(bytes);
+    return bytes;
+  }
+}
