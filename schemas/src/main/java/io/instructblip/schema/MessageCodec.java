@@ -2,10 +2,10 @@ package io.instructblip.schema;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -15,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -34,10 +35,11 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class MessageCodec<T extends SpecificRecord> {
   private static final ObjectMapper JSON =
-      JsonMapper.builder()
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .build();
+      JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  /** Jackson's "[Source: ...; line: L, column: C]", which says nothing useful about the source. */
+  private static final Pattern SOURCE_LOCATION =
+      Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
   private final String recordName;
   private final AvroSingleObjectCodec<T> avro;
@@ -94,16 +96,22 @@ public final class MessageCodec<T extends SpecificRecord> {
 
   private T decodeJson(byte[] message) throws MessageFormatException {
     JsonNode root;
-    try {
-      root = JSON.readTree(message);
-    } catch (JsonParseException e) {
-      throw new MessageFormatException(
-          MessageErrorCode.INVALID_JSON,
-          recordName + " JSON is not well-formed: " + describe(e),
-          e);
+    try (JsonParser parser = JSON.createParser(message)) {
+      root = JSON.readTree(parser);
+      if (parser.nextToken() != null) {
+        JsonLocation where = parser.currentTokenLocation();
+        throw new MessageFormatException(
+            MessageErrorCode.INVALID_JSON,
+            recordName
+                + " JSON has more content after its object, at line "
+                + where.getLineNr()
+                + ", column "
+                + where.getColumnNr()
+                + ": send one object per message");
+      }
     } catch (JsonProcessingException e) {
       throw new MessageFormatException(
-          MessageErrorCode.INVALID_JSON, recordName + " JSON could not be read: " + describe(e), e);
+          MessageErrorCode.INVALID_JSON, recordName + " JSON is not well-formed" + describe(e), e);
     } catch (IOException e) {
       throw new UncheckedIOException("reading from a byte array cannot fail", e);
     }
@@ -124,11 +132,11 @@ public final class MessageCodec<T extends SpecificRecord> {
     String where =
         e.getLocation() == null
             ? ""
-            : " (line "
+            : " at line "
                 + e.getLocation().getLineNr()
                 + ", column "
-                + e.getLocation().getColumnNr()
-                + ")";
-    return e.getOriginalMessage() + where;
+                + e.getLocation().getColumnNr();
+    String what = SOURCE_LOCATION.matcher(e.getOriginalMessage()).replaceAll("line $1, column $2");
+    return where + ": " + what;
   }
 }
