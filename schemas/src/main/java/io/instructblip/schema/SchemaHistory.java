@@ -60,6 +60,14 @@ public final class SchemaHistory {
     return new SchemaHistory(recordName, versions);
   }
 
+  /** A history from schemas at hand (oldest first), e.g. to test schema evolution. */
+  static SchemaHistory of(String recordName, List<Schema> versions) {
+    if (versions.isEmpty()) {
+      throw new IllegalArgumentException("a schema history needs at least one version");
+    }
+    return new SchemaHistory(recordName, versions);
+  }
+
   /** The simple name of the record these schemas describe. */
   public String recordName() {
     return recordName;
