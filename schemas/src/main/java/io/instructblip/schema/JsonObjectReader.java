@@ -182,10 +182,6 @@ final class JsonObjectReader {
     return map;
   }
 
-  JsonObjectReader requiredObject(String name) throws MessageFormatException {
-    return of(required(name), pathOf(name));
-  }
-
   /** A nested object, or null when absent. */
   JsonObjectReader optionalObject(String name) throws MessageFormatException {
     JsonNode value = optional(name);
@@ -196,7 +192,7 @@ final class JsonObjectReader {
     return path.isEmpty() ? name : path + "." + name;
   }
 
-  MessageFormatException invalid(String name, String expectation, JsonNode value) {
+  private MessageFormatException invalid(String name, String expectation, JsonNode value) {
     return new MessageFormatException(
         MessageErrorCode.INVALID_FIELD,
         "field \"" + pathOf(name) + "\" " + expectation + ", got " + describe(value));
