@@ -1,5 +1,6 @@
 package io.instructblip.schema;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -91,6 +92,18 @@ class SchemaHistoryTest {
             .build();
     assertEquals(
         expected, MessageCodec.responses().decode(resource(V1FixtureWriter.RESPONSE_RESOURCE)));
+  }
+
+  @Test
+  void committedFixturesAreWhatTheirWriterWritesWithTheV1Schemas() throws Exception {
+    Schema request = SchemaHistory.load("InferenceRequest").versions().get(0);
+    Schema response = SchemaHistory.load("InferenceResponse").versions().get(0);
+    assertArrayEquals(
+        resource(V1FixtureWriter.REQUEST_RESOURCE),
+        V1FixtureWriter.encode(request, V1FixtureWriter.request(request)));
+    assertArrayEquals(
+        resource(V1FixtureWriter.RESPONSE_RESOURCE),
+        V1FixtureWriter.encode(response, V1FixtureWriter.response(response)));
   }
 
   @ParameterizedTest

@@ -38,13 +38,17 @@ final class V1FixtureWriter {
 
   private static void write(Path root, String resource, Schema v1, boolean request)
       throws IOException {
-    GenericRecord record = request ? request(v1) : response(v1);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(record, out);
+    byte[] bytes = encode(v1, request ? request(v1) : response(v1));
     Path file = root.resolve(resource.substring(1));
     Files.createDirectories(file.getParent());
-    Files.write(file, out.toByteArray());
-    System.out.println("wrote " + file + " (" + out.size() + " bytes)");
+    Files.write(file, bytes);
+    System.out.println("wrote " + file + " (" + bytes.length + " bytes)");
+  }
+
+  static byte[] encode(Schema writer, GenericRecord record) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new BinaryMessageEncoder<GenericRecord>(GenericData.get(), writer).encode(record, out);
+    return out.toByteArray();
   }
 
   static GenericRecord request(Schema v1) {
