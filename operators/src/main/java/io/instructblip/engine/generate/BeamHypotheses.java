@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * The finished hypotheses of one beam search: at most {@code num_beams}, the best by normalized
  * score {@code sum_logprob / n^length_penalty}. A hypothesis enters a full set only when strictly
- * better than the worst, which it then evicts (of equal worst ones, the one added last). Order,
- * best first: higher score, then earlier added.
+ * better than the worst, which it then evicts (of equal worst ones, the one added first, as HF and
+ * the Python reference do). Order, best first: higher score, then earlier added.
  */
 public final class BeamHypotheses {
   /**
@@ -60,7 +60,14 @@ public final class BeamHypotheses {
     }
     hypotheses.add(at, hypothesis);
     if (hypotheses.size() > capacity) {
-      hypotheses.remove(hypotheses.size() - 1);
+      // Evict the lowest score; of equal lowest ones, the one added first (as HF's sort of
+      // (score, index) pairs does).
+      double lowest = hypotheses.get(hypotheses.size() - 1).score();
+      int victim = hypotheses.size() - 1;
+      while (victim > 0 && hypotheses.get(victim - 1).score() == lowest) {
+        victim--;
+      }
+      hypotheses.remove(victim);
     }
     return true;
   }

@@ -256,7 +256,17 @@ class BeamSearchTest {
     h.add(new int[] {2}, -2.0, 2, FinishReason.EOS);
     h.add(new int[] {3}, -0.5, 1, FinishReason.EOS);
     assertEquals(List.of(3, 1, 2), h.bestFirst().stream().map(x -> x.tokenIds()[0]).toList());
-    assertTrue(h.add(new int[] {4}, -0.75, 1, FinishReason.EOS)); // evicts nothing equal
-    assertEquals(List.of(3, 4, 1), h.bestFirst().stream().map(x -> x.tokenIds()[0]).toList());
+    // 1 and 2 tie at -1.0: the new one evicts 1, the first added of the two
+    assertTrue(h.add(new int[] {4}, -0.75, 1, FinishReason.EOS));
+    assertEquals(List.of(3, 4, 2), h.bestFirst().stream().map(x -> x.tokenIds()[0]).toList());
+  }
+
+  @Test
+  void ofEqualWorstHypothesesTheFirstAddedIsEvicted() {
+    BeamHypotheses h = new BeamHypotheses(2, 1.0);
+    h.add(new int[] {1}, -2.0, 1, FinishReason.EOS);
+    h.add(new int[] {2}, -4.0, 2, FinishReason.EOS); // also -2.0
+    h.add(new int[] {3}, -1.0, 1, FinishReason.EOS);
+    assertEquals(List.of(3, 2), h.bestFirst().stream().map(x -> x.tokenIds()[0]).toList());
   }
 }
