@@ -1,0 +1,42 @@
+package io.instructblip.engine.generate;
+
+/**
+ * HF's repetition penalty: for every distinct id of the row's penalty set, a score {@code s}
+ * becomes {@code s * r} when {@code s < 0}, else {@code s / r} (in float32, as PyTorch does). An id
+ * that occurs several times is penalized once.
+ */
+public final class RepetitionPenaltyProcessor implements LogitsProcessor {
+  private final float penalty;
+
+  /**
+   * @param penalty {@code r > 0}; 1.0 changes nothing
+   */
+  public RepetitionPenaltyProcessor(double penalty) {
+    if (!(penalty > 0)) {
+      throw ParameterRules.invalid("repetition_penalty must be greater than 0, got " + penalty);
+    }
+    this.penalty = (float) penalty;
+  }
+
+  @Override
+  public void process(float[] scores, TokenHistory history) {
+    int n = history.size();
+    if (n == 0) {
+      return;
+    }
+    // Gather every original score first, then scatter: duplicates write the same value (as HF).
+    float[] original = new float[n];
+    for (int i = 0; i < n; i++) {
+      original[i] = scores[history.idAt(i)];
+    }
+    for (int i = 0; i < n; i++) {
+      float s = original[i];
+      scores[history.idAt(i)] = s < 0 ? s * penalty : s / penalty;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RepetitionPenalty(" + penalty + ")";
+  }
+}

@@ -1,0 +1,187 @@
+package io.instructblip.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ContinuousBatchSchedulerTest {
+
+  private static ContinuousBatchScheduler<String> scheduler(int waiting, int rows, long budget) {
+    return new ContinuousBatchScheduler<>(
+        new ContinuousBatchScheduler.Limits(waiting, rows, budget));
+  }
+
+  private static List<String> ids(List<ContinuousBatchScheduler.Entry<String>> entries) {
+    return entries.stream().map(ContinuousBatchScheduler.Entry::id).toList();
+  }
+
+  @Test
+  void admitsInArrivalOrderWithinTheRowLimit() {
+    ContinuousBatchScheduler<String> s = scheduler(10, 3, 1000);
+    assertTrue(s.trySubmit("a", 1, 10, "A"));
+    assertTrue(s.trySubmit("b", 1, 10, "B"));
+    assertTrue(s.trySubmit("c", 1, 10, "C"));
+    assertTrue(s.trySubmit("d", 1, 10, "D"));
+    assertEquals(List.of("a", "b", "c"), ids(s.admit()));
+    assertEquals(List.of("a", "b", "c"), s.runningIds());
+    assertEquals(List.of("d"), s.waitingIds());
+    assertEquals(3, s.runningRows());
+    assertEquals(30, s.reservedTokens());
+    assertEquals(List.of(), s.admit()); // nothing fits until one leaves
+  }
+
+  @Test
+  void aFinishedSequenceLeavesAtOnceAndFreesItsRowsForTheNextStep() {
+    ContinuousBatchScheduler<String> s = scheduler(10, 2, 1000);
+    s.trySubmit("a", 1, 10, "A");
+    s.trySubmit("b", 1, 10, "B");
+    s.trySubmit("c", 1, 10, "C");
+    s.admit();
+    assertEquals(Optional.of("A"), s.finish("a"));
+    assertEquals(List.of("b"), s.runningIds());
+    assertEquals(1, s.runningRows());
+    assertEquals(List.of("c"), ids(s.admit()));
+    assertEquals(List.of("b", "c"), s.runningIds());
+    assertEquals(Optional.empty(), s.finish("a"));
+  }
+
+  @Test
+  void aBeamRequestTakesKRows() {
+    ContinuousBatchScheduler<String> s = scheduler(10, 6, 1000);
+    s.trySubmit("beam5", 5, 10, null);
+    s.trySubmit("greedy1", 1, 10, null);
+    s.trySubmit("beam3", 3, 10, null);
+    assertEquals(List.of("beam5", "greedy1"), ids(s.admit()));
+    assertEquals(6, s.runningRows());
+    s.finish("beam5");
+    assertEquals(List.of("beam3"), ids(s.admit()));
+    assertEquals(4, s.runningRows());
+  }
+
+  @Test
+  void theTokenBudgetLimitsAdmission() {
+    ContinuousBatchScheduler<String> s = scheduler(10, 100, 100);
+    s.trySubmit("a", 1, 60, null);
+    s.trySubmit("b", 1, 50, null); // 60 + 50 > 100
+    s.trySubmit("c", 1, 10, null);
+    assertEquals(List.of("a"), ids(s.admit()));
+    assertEquals(60, s.reservedTokens());
+    s.finish("a");
+    assertEquals(List.of("b", "c"), ids(s.admit()));
+    assertEquals(60, s.reservedTokens());
+  }
+
+  @Test
+  void aBigRequestAtTheHeadIsNotOvertakenBySmallerOnes() {
+    ContinuousBatchScheduler<String> s = scheduler(10, 4, 1000);
+    s.trySubmit("small1", 1, 10, null);
+    s.trySubmit("small2", 1, 10, null);
+    s.admit();
+    s.trySubmit("big", 4, 10, null);
+    s.trySubmit("small3", 1, 10, null); // would fit now, but waits behind "big"
+    assertEquals(List.of(), ids(s.admit()));
+    s.finish("small1");
+    assertEquals(List.of(), ids(s.admit()));
+    s.finish("small2");
+    assertEquals(List.of("big"), ids(s.admit()));
+    assertEquals(List.of("small3"), s.waitingIds());
+  }
+
+  @Test
+  void theWaitingQueueIsBounded() {
+    ContinuousBatchScheduler<String> s = scheduler(2, 1, 1000);
+    assertTrue(s.trySubmit("a", 1, 10, null));
+    assertTrue(s.trySubmit("b", 1, 10, null));
+    assertFalse(s.trySubmit("c", 1, 10, null));
+    s.admit(); // a runs; one waiting slot frees
+    assertTrue(s.trySubmit("c", 1, 10, null));
+    assertEquals(List.of("b", "c"), s.waitingIds());
+  }
+
+  @Test
+  void aWaitingSequenceCanBeRemoved() {
+    ContinuousBatchScheduler<String> s = scheduler(5, 1, 1000);
+    s.trySubmit("a", 1, 10, "A");
+    s.trySubmit("b", 1, 10, "B");
+    assertEquals(Optional.of("B"), s.finish("b")); // e.g. its deadline passed while waiting
+    assertEquals(List.of("a"), s.waitingIds());
+    assertFalse(s.isIdle());
+    s.finish("a");
+    assertTrue(s.isIdle());
+  }
+
+  @Test
+  void refusesSequencesThatCouldNeverRunAndDuplicateIds() {
+    ContinuousBatchScheduler<String> s = scheduler(5, 4, 100);
+    EngineException rows = assertThrows(EngineException.class, () -> s.trySubmit("x", 5, 10, null));
+    assertEquals(ErrorCode.INVALID_PARAMETER, rows.code());
+    assertEquals(
+        "request x needs 5 rows but at most 4 can run: lower num_beams or raise the maximum of"
+            + " running sequences",
+        rows.getMessage());
+    EngineException tokens =
+        assertThrows(EngineException.class, () -> s.trySubmit("y", 2, 60, null));
+    assertEquals(
+        "request y needs 120 tokens (2 rows x 60) but the token budget is 100: lower"
+            + " max_new_tokens or num_beams, or raise the token budget",
+        tokens.getMessage());
+    s.trySubmit("z", 1, 10, null);
+    EngineException dup = assertThrows(EngineException.class, () -> s.trySubmit("z", 1, 10, null));
+    assertEquals(ErrorCode.INTERNAL, dup.code());
+    assertEquals("request z is already scheduled", dup.getMessage());
+    EngineException limits =
+        assertThrows(EngineException.class, () -> new ContinuousBatchScheduler.Limits(1, 0, 10));
+    assertEquals("maxRunningRows must be at least 1, got 0", limits.getMessage());
+  }
+
+  /**
+   * Drives the scheduler like the LLM stage with fake model outputs: each sequence finishes after a
+   * fixed number of decode steps (its EOS), sequences arrive over time, and the loop admits at
+   * every step boundary. Checks the limits hold at every step and every sequence gets served.
+   */
+  @Test
+  void servesEveryoneUnderLoadWithinTheLimits() {
+    ContinuousBatchScheduler<Integer> s =
+        new ContinuousBatchScheduler<>(new ContinuousBatchScheduler.Limits(4, 6, 200));
+    int[] rows = {1, 5, 1, 1, 3, 1, 5, 1, 1, 2};
+    int[] tokensPerRow = {20, 30, 40, 20, 10, 30, 20, 20, 50, 40};
+    int[] steps = {3, 5, 2, 4, 1, 6, 2, 3, 2, 1};
+    Map<String, Integer> left = new HashMap<>();
+    List<String> admittedOrder = new ArrayList<>();
+    List<String> finishedOrder = new ArrayList<>();
+    int next = 0;
+    for (int step = 0; step < 200 && finishedOrder.size() < rows.length; step++) {
+      while (next < rows.length
+          && s.trySubmit("r" + next, rows[next], tokensPerRow[next], steps[next])) {
+        next++;
+      }
+      for (ContinuousBatchScheduler.Entry<Integer> e : s.admit()) {
+        admittedOrder.add(e.id());
+        left.put(e.id(), e.payload());
+      }
+      assertTrue(s.runningRows() <= 6, "rows at step " + step);
+      assertTrue(s.reservedTokens() <= 200, "tokens at step " + step);
+      for (String id : s.runningIds()) { // one decode step: count down to the fake EOS
+        int remaining = left.merge(id, -1, Integer::sum);
+        if (remaining == 0) {
+          s.finish(id);
+          finishedOrder.add(id);
+        }
+      }
+    }
+    assertEquals(
+        List.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"), admittedOrder);
+    assertEquals(rows.length, finishedOrder.size());
+    assertTrue(s.isIdle());
+  }
+}

@@ -1,0 +1,127 @@
+package io.instructblip.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+class GenerationParamsTest {
+
+  private static GenerationParams.Builder base() {
+    return GenerationParams.builder().eosTokenIds(2);
+  }
+
+  private static void assertInvalid(String message, UnaryOperator<GenerationParams.Builder> edit) {
+    EngineException e = assertThrows(EngineException.class, () -> edit.apply(base()).build());
+    assertEquals(ErrorCode.INVALID_PARAMETER, e.code());
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void startsFromTheReferenceDefaults() {
+    GenerationParams p = base().build();
+    assertEquals(256, p.maxNewTokens());
+    assertEquals(1, p.minNewTokens());
+    assertEquals(5, p.numBeams());
+    assertEquals(1.0, p.lengthPenalty());
+    assertEquals(1.5, p.repetitionPenalty());
+    assertFalse(p.doSample());
+    assertEquals(1.0, p.temperature());
+    assertEquals(0, p.topK());
+    assertEquals(0.9, p.topP());
+    assertEquals(0L, p.seed());
+    assertEquals(1, p.numReturnSequences());
+    assertEquals(List.of(2), p.eosTokenIds());
+    assertEquals(GenerationParams.SearchKind.BEAM, p.searchKind());
+  }
+
+  @Test
+  void startsFromTheManifestDefaultsAndTakesOverrides() {
+    GenerationDefaults manifest = new GenerationDefaults(30, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0);
+    GenerationParams p =
+        GenerationParams.builder(manifest).eosTokenIds(1, 7).maxNewTokens(12).seed(42).build();
+    assertEquals(
+        new GenerationParams(12, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0, 42, 1, List.of(1, 7)), p);
+    assertTrue(p.isEos(7));
+    assertFalse(p.isEos(2));
+    assertEquals(GenerationParams.SearchKind.GREEDY, p.searchKind());
+    assertEquals(
+        GenerationParams.SearchKind.SAMPLING,
+        GenerationParams.builder(manifest).eosTokenIds(1).doSample(true).build().searchKind());
+  }
+
+  @Test
+  void refusesEachBrokenRuleWithAMessageThatSaysWhatToDo() {
+    assertInvalid("max_new_tokens must be at least 1, got 0", b -> b.maxNewTokens(0));
+    assertInvalid(
+        "min_new_tokens must be between 0 and max_new_tokens (10), got 11",
+        b -> b.maxNewTokens(10).minNewTokens(11));
+    assertInvalid(
+        "min_new_tokens must be between 0 and max_new_tokens (256), got -1",
+        b -> b.minNewTokens(-1));
+    assertInvalid(
+        "num_beams must be at least 1 (1 means no beam search), got 0", b -> b.numBeams(0));
+    assertInvalid(
+        "num_return_sequences must be between 1 and num_beams (5), got 6",
+        b -> b.numReturnSequences(6));
+    assertInvalid(
+        "num_return_sequences must be between 1 and num_beams (5), got 0",
+        b -> b.numReturnSequences(0));
+    assertInvalid(
+        "length_penalty must be a finite number, got NaN", b -> b.lengthPenalty(Double.NaN));
+    assertInvalid(
+        "repetition_penalty must be a finite number greater than 0 (1.0 means no penalty), got 0.0",
+        b -> b.repetitionPenalty(0));
+    assertInvalid(
+        "temperature must be a finite number greater than 0, got -1.0", b -> b.temperature(-1));
+    assertInvalid("top_k must be at least 0 (0 turns it off), got -1", b -> b.topK(-1));
+    assertInvalid(
+        "top_p must be greater than 0 and at most 1 (1.0 turns it off), got 0.0", b -> b.topP(0));
+    assertInvalid(
+        "top_p must be greater than 0 and at most 1 (1.0 turns it off), got 1.5", b -> b.topP(1.5));
+    assertInvalid(
+        "do_sample cannot be combined with num_beams > 1 (got num_beams 5): set num_beams to 1 to"
+            + " sample, or do_sample to false for beam search",
+        b -> b.doSample(true));
+    assertInvalid(
+        "eos_token_ids must name at least one token id (the manifest's special_tokens.llm_eos)",
+        b -> b.eosTokenIds());
+    assertInvalid("eos_token_ids must be token ids >= 0, got [2, -1]", b -> b.eosTokenIds(2, -1));
+  }
+
+  @Test
+  void acceptsTheEdgesOfEachRange() {
+    GenerationParams p =
+        base()
+            .maxNewTokens(1)
+            .minNewTokens(1)
+            .numBeams(1)
+            .doSample(true)
+            .topP(1.0)
+            .topK(0)
+            .temperature(1e-3)
+            .repetitionPenalty(1e-3)
+            .lengthPenalty(-2)
+            .build();
+    assertEquals(GenerationParams.SearchKind.SAMPLING, p.searchKind());
+  }
+
+  @Test
+  void brokenManifestDefaultsAreAnInvalidModel() {
+    EngineException e =
+        assertThrows(
+            EngineException.class,
+            () -> new GenerationDefaults(256, 1, 0, 1.0, 1.5, false, 1.0, 0, 0.9));
+    assertEquals(ErrorCode.MODEL_INVALID, e.code());
+    assertEquals(
+        "manifest.json generation_defaults: num_beams must be at least 1 (1 means no beam search),"
+            + " got 0; fix the model directory",
+        e.getMessage());
+  }
+}
