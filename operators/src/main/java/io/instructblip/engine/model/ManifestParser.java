@@ -235,11 +235,15 @@ public final class ManifestParser {
     if (decoderStart.isPresent()) {
       checkTokenId(fields.path("decoder_start"), decoderStart.getAsLong(), llm.vocabSize());
     }
+    OptionalLong bos = fields.optionalLong("llm_bos");
+    if (bos.isPresent()) {
+      checkTokenId(fields.path("llm_bos"), bos.getAsLong(), llm.vocabSize());
+    }
     return new SpecialTokens(
         fields.tokenId("qformer_cls", Long.MAX_VALUE),
         fields.tokenId("qformer_sep", Long.MAX_VALUE),
         fields.tokenId("qformer_pad", Long.MAX_VALUE),
-        fields.tokenId("llm_bos", llm.vocabSize()),
+        bos,
         fields.tokenId("llm_eos", llm.vocabSize()),
         fields.tokenId("llm_pad", llm.vocabSize()),
         decoderStart);

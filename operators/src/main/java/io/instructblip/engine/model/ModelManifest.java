@@ -88,12 +88,15 @@ public record ModelManifest(
     }
   }
 
-  /** Special token ids; {@code decoderStart} is present for {@code encoder_decoder} only. */
+  /**
+   * Special token ids; {@code decoderStart} is present for {@code encoder_decoder} only, {@code
+   * llmBos} where the LLM has a BOS token (T5 has none).
+   */
   public record SpecialTokens(
       long qformerCls,
       long qformerSep,
       long qformerPad,
-      long llmBos,
+      OptionalLong llmBos,
       long llmEos,
       long llmPad,
       OptionalLong decoderStart) {}

@@ -25,8 +25,8 @@ import java.util.Set;
  *
  * <ul>
  *   <li>the past of each row is left-padded to the longest past in the batch (mask 0, zeros);
- *   <li>the new positions of each row are right-padded to the longest in the batch (mask 0), so
- *       the padding comes after every real position and cannot change it under causal attention;
+ *   <li>the new positions of each row are right-padded to the longest in the batch (mask 0), so the
+ *       padding comes after every real position and cannot change it under causal attention;
  *   <li>{@code position_ids} count each row's real positions before the new one.
  * </ul>
  *
@@ -221,8 +221,7 @@ public final class DecoderOnlyLlm {
       Segment segment = segments.get(b);
       int pastLength = segment.pastLength();
       int newLength = segment.newLength();
-      System.arraycopy(
-          segment.embeds().data(), 0, embeds, b * width * hidden, newLength * hidden);
+      System.arraycopy(segment.embeds().data(), 0, embeds, b * width * hidden, newLength * hidden);
       Arrays.fill(mask, b * total + past - pastLength, b * total + past + newLength, 1L);
       for (int t = 0; t < width; t++) {
         positions[b * width + t] = pastLength + Math.min(t, newLength);
