@@ -14,6 +14,10 @@ import java.util.Objects;
  *
  * @param intraOpThreads threads inside one operator; 0 lets ONNX Runtime choose (one per core)
  * @param interOpThreads threads across operators; 0 lets ONNX Runtime choose
+ * @param optimizationLevel graph optimizations; the default is {@code BASIC_OPT} because the
+ *     extended fusions (e.g. fused layer norms) moved logits of the tiny fixtures by up to 8e-4
+ *     from the PyTorch reference, beyond the golden files' 1e-4 tolerance. Raise it where speed
+ *     matters more than bit-level parity.
  */
 public record SessionSettings(
     int intraOpThreads,
@@ -36,8 +40,8 @@ public record SessionSettings(
   }
 
   /**
-   * The defaults: ONNX Runtime's intra-op threads, 1 inter-op thread, all optimizations, arena on,
-   * CPU.
+   * The defaults: ONNX Runtime's intra-op threads, 1 inter-op thread, basic optimizations, arena
+   * on, CPU.
    */
   public static SessionSettings defaults() {
     return builder().build();
@@ -62,7 +66,7 @@ public record SessionSettings(
   public static final class Builder {
     private int intraOpThreads = 0;
     private int interOpThreads = 1;
-    private OptLevel optimizationLevel = OptLevel.ALL_OPT;
+    private OptLevel optimizationLevel = OptLevel.BASIC_OPT;
     private boolean memoryArena = true;
     private DeviceSpec device = DeviceSpec.cpu();
 
