@@ -1,0 +1,139 @@
+package io.instructblip.engine.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicContainer;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every case of {@code golden/<model>/stages.json} through the session of its file: inputs fed by
+ * name, outputs compared by name within the file's tolerance (as numpy's {@code allclose} with
+ * {@code atol = rtol = tolerance}).
+ */
+class GoldenStagesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TestFactory
+  Stream<DynamicNode> everyStageCaseMatchesThePythonReference() throws IOException {
+    List<DynamicNode> models = new ArrayList<>();
+    for (String model : new String[] {"tiny-vicuna", "tiny-flant5"}) {
+      Path golden = ModelFixtures.root().resolve("golden").resolve(model).resolve("stages.json");
+      assertTrue(
+          Files.isRegularFile(golden),
+          golden + " is missing: run python3 deploy/model-export/export.py fixtures");
+      JsonNode root = JSON.readTree(golden.toFile());
+      double tolerance = root.get("tolerance").asDouble();
+      List<DynamicTest> cases = new ArrayList<>();
+      for (JsonNode testCase : root.get("cases")) {
+        cases.add(
+            DynamicTest.dynamicTest(
+                testCase.get("name").asText(), () -> runCase(model, testCase, tolerance)));
+      }
+      assertFalse(cases.isEmpty(), golden + " has no cases");
+      models.add(DynamicContainer.dynamicContainer(model, cases));
+    }
+    return models.stream();
+  }
+
+  private static final Map<String, ModelSessions> OPEN = new LinkedHashMap<>();
+
+  private static synchronized ModelSessions sessions(String model) {
+    return OPEN.computeIfAbsent(
+        model,
+        name ->
+            ModelSessions.open(
+                ModelDirectory.open(ModelFixtures.modelDir(name)),
+                SessionSettings.builder().intraOpThreads(1).build()));
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void closeAll() {
+    OPEN.values().forEach(ModelSessions::close);
+    OPEN.clear();
+  }
+
+  private static void runCase(String model, JsonNode testCase, double tolerance) {
+    StageSession session = sessions(model).sessionForFile(testCase.get("file").asText());
+    Map<String, HostTensor> inputs = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = testCase.get("inputs").fields();
+        it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      inputs.put(entry.getKey(), tensor(entry.getValue()));
+    }
+    Map<String, FloatTensor> actual = session.run(inputs);
+    for (Iterator<Map.Entry<String, JsonNode>> it = testCase.get("outputs").fields();
+        it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      FloatTensor expected = (FloatTensor) tensor(entry.getValue());
+      FloatTensor got = actual.get(entry.getKey());
+      String what = testCase.get("name").asText() + " " + entry.getKey();
+      assertTrue(got != null, what + ": not among the outputs " + actual.keySet());
+      assertArrayEquals(expected.shape(), got.shape(), what + ": shape");
+      double worst = 0;
+      int worstAt = -1;
+      for (int i = 0; i < expected.data().length; i++) {
+        double diff = Math.abs(expected.data()[i] - got.data()[i]);
+        double allowed = tolerance + tolerance * Math.abs(expected.data()[i]);
+        if (!(diff <= allowed) && (worstAt < 0 || diff > worst)) {
+          worst = diff;
+          worstAt = i;
+        }
+      }
+      assertTrue(
+          worstAt < 0,
+          what
+              + ": element "
+              + worstAt
+              + " differs by "
+              + worst
+              + " (expected "
+              + (worstAt < 0 ? "" : expected.data()[worstAt])
+              + ")");
+    }
+  }
+
+  private static HostTensor tensor(JsonNode node) {
+    JsonNode shapeNode = node.get("shape");
+    int[] shape = new int[shapeNode.size()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = shapeNode.get(i).asInt();
+    }
+    JsonNode data = node.get("data");
+    String dtype = node.get("dtype").asText();
+    switch (dtype) {
+      case "int64":
+        {
+          long[] values = new long[data.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = data.get(i).asLong();
+          }
+          return new LongTensor(shape, values);
+        }
+      case "float32":
+        {
+          float[] values = new float[data.size()];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) data.get(i).asDouble();
+          }
+          return new FloatTensor(shape, values);
+        }
+      default:
+        throw new IllegalArgumentException("unknown dtype " + dtype + " in a golden tensor");
+    }
+  }
+}
