@@ -26,8 +26,9 @@ public final class ImagePreprocessor {
     this.lut = new float[3][256];
     for (int c = 0; c < 3; c++) {
       for (int v = 0; v < 256; v++) {
-        // Same order of operations as HF: rescale, then (x - mean) / std, in float32.
-        float rescaled = (float) (v * preprocessing.rescaleFactor());
+        // As the reference (preprocess.py normalize): all in float32, rescale, then (x - mean) /
+        // std.
+        float rescaled = (float) v * (float) preprocessing.rescaleFactor();
         lut[c][v] = (rescaled - (float) preprocessing.mean(c)) / (float) preprocessing.std(c);
       }
     }

@@ -20,9 +20,9 @@ import java.awt.image.Raster;
  *   <li>alpha is dropped, not composited: the colour channels as stored;
  *   <li>palette images are expanded through the palette;
  *   <li>grey is replicated to R, G and B;
- *   <li>16-bit grey (Pillow mode {@code I}) is clipped to 0..255, not scaled (Pillow's {@code I ->
- *       RGB}); 16-bit grey with alpha, RGB and RGBA keep the high byte (Pillow's {@code ;16B}
- *       unpackers);
+ *   <li>16-bit samples keep their high byte ({@code v >> 8}): what Pillow's {@code ;16B} unpackers
+ *       do for 16-bit RGB, RGBA and grey+alpha PNGs, and what the reference does for 16-bit grey
+ *       (plain Pillow opens that as mode {@code I} and would clip every value above 255 to white);
  *   <li>CMYK uses Pillow's formula {@code R = (255 - K) - MULDIV255(C, 255 - K)} (likewise G from
  *       M, B from Y), no ICC profile.
  * </ul>
@@ -130,10 +130,7 @@ final class PilRgbConverter {
     if (!sixteenBit && raster.getTransferType() != DataBuffer.TYPE_BYTE) {
       throw unsupported(cm);
     }
-    // Pillow opens 16-bit grey PNG as mode I and clips it; 16-bit grey+alpha, RGB and RGBA keep the
-    // high byte.
-    boolean clip = sixteenBit && grey && !cm.hasAlpha();
-    int shift = sixteenBit && !clip ? 8 : 0;
+    int shift = sixteenBit ? 8 : 0;
     int[] row = new int[width * bands];
     for (int y = 0; y < height; y++) {
       raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
@@ -143,7 +140,7 @@ final class PilRgbConverter {
         int g;
         int b;
         if (grey) {
-          r = clip ? Math.min(row[base], 255) : row[base] >> shift;
+          r = row[base] >> shift;
           g = r;
           b = r;
         } else {

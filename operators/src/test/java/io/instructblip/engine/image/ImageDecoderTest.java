@@ -159,11 +159,11 @@ class ImageDecoderTest {
   }
 
   @Test
-  void sixteenBitGreyIsClippedLikePillowModeI() {
+  void sixteenBitGreyKeepsTheHighByteAsTheReferenceDoes() {
     BufferedImage grey16 = new BufferedImage(4, 1, BufferedImage.TYPE_USHORT_GRAY);
-    grey16.getRaster().setPixels(0, 0, 4, 1, new int[] {0, 100, 256, 65535});
+    grey16.getRaster().setPixels(0, 0, 4, 1, new int[] {0, 0x00FF, 0x1234, 0xFFFF});
     int[] out = PilRgbConverter.pixels(decoder.decode(encode(grey16, "png")));
-    assertArrayEquals(new int[] {0x000000, 0x646464, 0xFFFFFF, 0xFFFFFF}, out);
+    assertArrayEquals(new int[] {0x000000, 0x000000, 0x121212, 0xFFFFFF}, out);
   }
 
   @Test
