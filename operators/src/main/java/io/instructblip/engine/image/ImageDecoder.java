@@ -75,6 +75,9 @@ public final class ImageDecoder {
                             + ImageFormat.SUPPORTED
                             + ")",
                         null));
+    if (format == ImageFormat.WEBP) {
+      rejectTruncatedRiff(bytes);
+    }
     BufferedImage rgb = decodePixels(bytes, format);
     return ExifOrientation.apply(rgb, ExifOrientation.read(bytes, format));
   }
@@ -103,11 +106,33 @@ public final class ImageDecoder {
     } catch (IOException | RuntimeException e) {
       // ImageIO reports corrupt data as IIOException, EOFException or, from some plugins, as
       // IllegalArgumentException / IndexOutOfBoundsException.
-      throw unreadable("the " + format + " data is corrupt or truncated: " + e.getMessage(), e);
+      String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      throw unreadable("the " + format + " data is corrupt or truncated (" + reason + ")", e);
     } finally {
       if (reader != null) {
         reader.dispose();
       }
+    }
+  }
+
+  /**
+   * The TwelveMonkeys WebP reader decodes some truncated files without complaint; libwebp (and so
+   * Pillow) refuses a file shorter than its RIFF header says.
+   */
+  private static void rejectTruncatedRiff(byte[] webp) {
+    long declared =
+        (webp[4] & 0xFFL)
+            | (webp[5] & 0xFFL) << 8
+            | (webp[6] & 0xFFL) << 16
+            | (webp[7] & 0xFFL) << 24;
+    if (declared + 8 > webp.length) {
+      throw unreadable(
+          "the WEBP data is truncated (the RIFF header announces "
+              + (declared + 8)
+              + " bytes, "
+              + webp.length
+              + " arrived)",
+          null);
     }
   }
 
