@@ -34,6 +34,7 @@ public final class ImageDecoder {
       List.of("premature end", "missing eoi", "truncated", "end of file", "unexpected eof");
 
   private static final byte[] ADOBE_IDENTIFIER = {'A', 'd', 'o', 'b', 'e'};
+  private static final int ADOBE_YCCK = 2;
 
   private final ImageLimits limits;
 
@@ -94,7 +95,8 @@ public final class ImageDecoder {
       if (format == ImageFormat.JPEG && isCmyk(reader)) {
         Raster cmyk = reader.readRaster(0, null);
         rejectTruncated(warnings, format);
-        rgb = PilRgbConverter.cmykToRgb(cmyk, adobe(bytes));
+        int transform = adobeTransform(bytes);
+        rgb = PilRgbConverter.cmykToRgb(cmyk, transform >= 0, transform == ADOBE_YCCK);
       } else {
         BufferedImage decoded = reader.read(0);
         rejectTruncated(warnings, format);
@@ -158,11 +160,17 @@ public final class ImageDecoder {
   }
 
   /**
-   * Adobe CMYK JPEGs store their samples inverted; Pillow reads a JPEG with an Adobe APP14 segment
-   * with raw mode {@code CMYK;I}, one without it as stored.
+   * The colour transform of the Adobe APP14 segment (0 = CMYK, 2 = YCCK), or -1 without one. Adobe
+   * CMYK JPEGs store their samples inverted; Pillow reads a JPEG with an Adobe segment with raw
+   * mode {@code CMYK;I}, one without it as stored.
    */
-  private static boolean adobe(byte[] jpeg) {
-    return JpegSegments.find(jpeg, JpegSegments.APP14, ADOBE_IDENTIFIER) >= 0;
+  private static int adobeTransform(byte[] jpeg) {
+    int data = JpegSegments.find(jpeg, JpegSegments.APP14, ADOBE_IDENTIFIER);
+    // After "Adobe": version (2 bytes), flags0 (2), flags1 (2), transform (1).
+    if (data < 0 || data + 6 >= jpeg.length) {
+      return data < 0 ? -1 : 0;
+    }
+    return jpeg[data + 6] & 0xFF;
   }
 
   private static boolean isCmyk(ImageReader reader) throws IOException {

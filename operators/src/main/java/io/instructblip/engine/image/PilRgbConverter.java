@@ -60,10 +60,12 @@ final class PilRgbConverter {
   }
 
   /**
-   * CMYK samples as stored in a JPEG, to RGB as Pillow does. Adobe JPEGs store CMYK inverted
-   * (Pillow reads them with raw mode {@code CMYK;I}): pass {@code inverted = true} for those.
+   * Four-channel JPEG samples as stored (a raw raster), to RGB as Pillow does. {@code ycck}: the
+   * samples are Adobe YCCK (APP14 transform 2), first turned into CMYK exactly as libjpeg's {@code
+   * ycck_cmyk_convert}. Adobe JPEGs store CMYK inverted (Pillow reads them with raw mode {@code
+   * CMYK;I}): pass {@code inverted = true} for those.
    */
-  static BufferedImage cmykToRgb(Raster cmyk, boolean inverted) {
+  static BufferedImage cmykToRgb(Raster cmyk, boolean inverted, boolean ycck) {
     if (cmyk.getNumBands() != 4) {
       throw new EngineException(
           ErrorCode.IMAGE_UNREADABLE,
@@ -77,6 +79,9 @@ final class PilRgbConverter {
     int flip = inverted ? 255 : 0;
     for (int y = 0; y < height; y++) {
       cmyk.getPixels(cmyk.getMinX(), cmyk.getMinY() + y, width, 1, row);
+      if (ycck) {
+        YcckTables.toCmyk(row, width);
+      }
       for (int x = 0; x < width; x++) {
         int c = flip ^ row[4 * x];
         int m = flip ^ row[4 * x + 1];
@@ -149,6 +154,42 @@ final class PilRgbConverter {
           b = row[base + 2] >> shift;
         }
         dst[y * width + x] = (r << 16) | (g << 8) | b;
+      }
+    }
+  }
+
+  /** libjpeg's fixed-point YCbCr tables (jdcolor.c, 16 fraction bits), for YCCK to CMYK. */
+  private static final class YcckTables {
+    private static final int SCALE_BITS = 16;
+    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
+    private static final int[] CR_R = new int[256];
+    private static final int[] CB_B = new int[256];
+    private static final int[] CR_G = new int[256];
+    private static final int[] CB_G = new int[256];
+
+    static {
+      for (int i = 0; i < 256; i++) {
+        int x = i - 128;
+        CR_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALE_BITS;
+        CB_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALE_BITS;
+        CR_G[i] = -fix(0.71414) * x;
+        CB_G[i] = -fix(0.34414) * x + ONE_HALF;
+      }
+    }
+
+    private static int fix(double v) {
+      return (int) (v * (1 << SCALE_BITS) + 0.5);
+    }
+
+    /** Rewrites {@code width} interleaved YCCK pixels in {@code row} as CMYK; K is unchanged. */
+    static void toCmyk(int[] row, int width) {
+      for (int x = 0; x < width; x++) {
+        int y = row[4 * x];
+        int cb = row[4 * x + 1];
+        int cr = row[4 * x + 2];
+        row[4 * x] = clip8(255 - (y + CR_R[cr]));
+        row[4 * x + 1] = clip8(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
+        row[4 * x + 2] = clip8(255 - (y + CB_B[cb]));
       }
     }
   }
