@@ -1,0 +1,198 @@
+package io.instructblip.engine.image;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes encoded image bytes (JPEG, PNG, GIF first frame, BMP, WebP) into an upright 8-bit RGB
+ * {@link BufferedImage} ({@link BufferedImage#TYPE_INT_RGB}), the way Pillow opens an image,
+ * applies {@code ImageOps.exif_transpose} and {@code convert("RGB")}.
+ *
+ * <p>Guards run before any pixel is decoded: the byte limit, then the width and height from the
+ * header against the pixel limit. Failures are {@link EngineException}s with {@link
+ * ErrorCode#IMAGE_TOO_LARGE} or {@link ErrorCode#IMAGE_UNREADABLE}; a JPEG that ImageIO would
+ * decode with grey filler (truncated data, reported only as a read warning) is unreadable too.
+ * Thread-safe: each call uses its own reader.
+ */
+public final class ImageDecoder {
+
+  /** Read warnings that mean the pixels are incomplete (lower case). */
+  private static final List<String> TRUNCATION_WARNINGS =
+      List.of("premature end", "missing eoi", "truncated", "end of file", "unexpected eof");
+
+  private static final byte[] ADOBE_IDENTIFIER = {'A', 'd', 'o', 'b', 'e'};
+  private static final int ADOBE_YCCK = 2;
+
+  private final ImageLimits limits;
+
+  /** A decoder enforcing {@code limits}. */
+  public ImageDecoder(ImageLimits limits) {
+    this.limits = Objects.requireNonNull(limits, "limits");
+  }
+
+  /** The limits this decoder enforces. */
+  public ImageLimits limits() {
+    return limits;
+  }
+
+  /**
+   * Decodes {@code bytes} into an upright RGB image.
+   *
+   * @throws EngineException {@link ErrorCode#IMAGE_TOO_LARGE} over a limit, {@link
+   *     ErrorCode#IMAGE_UNREADABLE} for empty, unknown, corrupt or truncated input
+   */
+  public BufferedImage decode(byte[] bytes) {
+    if (bytes == null || bytes.length == 0) {
+      throw unreadable("the image is empty (0 bytes)", null);
+    }
+    if (bytes.length > limits.maxBytes()) {
+      throw new EngineException(
+          ErrorCode.IMAGE_TOO_LARGE,
+          "the image has "
+              + bytes.length
+              + " bytes, over the limit of "
+              + limits.maxBytes()
+              + "; send a smaller or more compressed image");
+    }
+    ImageFormat format =
+        ImageFormat.sniff(bytes)
+            .orElseThrow(
+                () ->
+                    unreadable(
+                        "unknown image format (the first bytes match none of "
+                            + ImageFormat.SUPPORTED
+                            + ")",
+                        null));
+    if (format == ImageFormat.WEBP) {
+      rejectTruncatedRiff(bytes);
+    }
+    BufferedImage rgb = decodePixels(bytes, format);
+    return ExifOrientation.apply(rgb, ExifOrientation.read(bytes, format));
+  }
+
+  private BufferedImage decodePixels(byte[] bytes, ImageFormat format) {
+    ImageReader reader = null;
+    try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      reader = ImageReaderFactory.create(format);
+      reader.setInput(input, true, true);
+      checkPixelLimit(reader.getWidth(0), reader.getHeight(0), format);
+      List<String> warnings = new ArrayList<>();
+      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      BufferedImage rgb;
+      if (format == ImageFormat.JPEG && isCmyk(reader)) {
+        Raster cmyk = reader.readRaster(0, null);
+        rejectTruncated(warnings, format);
+        int transform = adobeTransform(bytes);
+        rgb = PilRgbConverter.cmykToRgb(cmyk, transform >= 0, transform == ADOBE_YCCK);
+      } else {
+        BufferedImage decoded = reader.read(0);
+        rejectTruncated(warnings, format);
+        rgb = PilRgbConverter.toRgb(decoded);
+      }
+      return rgb;
+    } catch (EngineException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      // ImageIO reports corrupt data as IIOException, EOFException or, from some plugins, as
+      // IllegalArgumentException / IndexOutOfBoundsException.
+      String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      throw unreadable("the " + format + " data is corrupt or truncated (" + reason + ")", e);
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
+   * The TwelveMonkeys WebP reader decodes some truncated files without complaint; libwebp (and so
+   * Pillow) refuses a file shorter than its RIFF header says.
+   */
+  private static void rejectTruncatedRiff(byte[] webp) {
+    long declared =
+        (webp[4] & 0xFFL)
+            | (webp[5] & 0xFFL) << 8
+            | (webp[6] & 0xFFL) << 16
+            | (webp[7] & 0xFFL) << 24;
+    if (declared + 8 > webp.length) {
+      throw unreadable(
+          "the WEBP data is truncated (the RIFF header announces "
+              + (declared + 8)
+              + " bytes, "
+              + webp.length
+              + " arrived)",
+          null);
+    }
+  }
+
+  private void checkPixelLimit(int width, int height, ImageFormat format) {
+    if (width <= 0 || height <= 0) {
+      throw unreadable(
+          "the " + format + " header gives an empty size " + width + "x" + height, null);
+    }
+    long pixels = (long) width * height;
+    if (pixels > limits.maxPixels()) {
+      throw new EngineException(
+          ErrorCode.IMAGE_TOO_LARGE,
+          "the image is "
+              + width
+              + "x"
+              + height
+              + " = "
+              + pixels
+              + " pixels, over the limit of "
+              + limits.maxPixels()
+              + "; scale it down before sending");
+    }
+  }
+
+  /**
+   * The colour transform of the Adobe APP14 segment (0 = CMYK, 2 = YCCK), or -1 without one. Adobe
+   * CMYK JPEGs store their samples inverted; Pillow reads a JPEG with an Adobe segment with raw
+   * mode {@code CMYK;I}, one without it as stored.
+   */
+  private static int adobeTransform(byte[] jpeg) {
+    int data = JpegSegments.find(jpeg, JpegSegments.APP14, ADOBE_IDENTIFIER);
+    // After "Adobe": version (2 bytes), flags0 (2), flags1 (2), transform (1).
+    if (data < 0 || data + 6 >= jpeg.length) {
+      return data < 0 ? -1 : 0;
+    }
+    return jpeg[data + 6] & 0xFF;
+  }
+
+  private static boolean isCmyk(ImageReader reader) throws IOException {
+    ImageTypeSpecifier raw = reader.getRawImageType(0);
+    return raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK;
+  }
+
+  private static void rejectTruncated(List<String> warnings, ImageFormat format) {
+    for (String warning : warnings) {
+      String lower = warning.toLowerCase(Locale.ROOT);
+      for (String sign : TRUNCATION_WARNINGS) {
+        if (lower.contains(sign)) {
+          throw unreadable("the " + format + " data is truncated (" + warning + ")", null);
+        }
+      }
+    }
+  }
+
+  private static EngineException unreadable(String what, Throwable cause) {
+    return new EngineException(
+        ErrorCode.IMAGE_UNREADABLE,
+        what + "; send a complete image in one of " + ImageFormat.SUPPORTED,
+        cause);
+  }
+}

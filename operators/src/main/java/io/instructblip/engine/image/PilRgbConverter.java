@@ -1,0 +1,218 @@
+package io.instructblip.engine.image;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferInt;
+import java.awt.image.DirectColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+
+/**
+ * Converts decoded images to 8-bit RGB exactly as Pillow 9.4's {@code Image.convert("RGB")} does on
+ * the image Pillow would have opened:
+ *
+ * <ul>
+ *   <li>alpha is dropped, not composited: the colour channels as stored;
+ *   <li>palette images are expanded through the palette;
+ *   <li>grey is replicated to R, G and B;
+ *   <li>16-bit samples keep their high byte ({@code v >> 8}): what Pillow's {@code ;16B} unpackers
+ *       do for 16-bit RGB, RGBA and grey+alpha PNGs, and what the reference does for 16-bit grey
+ *       (plain Pillow opens that as mode {@code I} and would clip every value above 255 to white);
+ *   <li>CMYK uses Pillow's formula {@code R = (255 - K) - MULDIV255(C, 255 - K)} (likewise G from
+ *       M, B from Y), no ICC profile.
+ * </ul>
+ *
+ * <p>No colour management is applied: samples are read from the raster, never through {@link
+ * BufferedImage#getRGB}, which would convert an embedded ICC profile to sRGB where Pillow does not.
+ */
+final class PilRgbConverter {
+
+  private PilRgbConverter() {}
+
+  /** {@code src} as a new {@link BufferedImage#TYPE_INT_RGB} image. */
+  static BufferedImage toRgb(BufferedImage src) {
+    int width = src.getWidth();
+    int height = src.getHeight();
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    int[] dst = pixels(out);
+    ColorModel cm = src.getColorModel();
+    Raster raster = src.getRaster();
+    if (cm instanceof IndexColorModel) {
+      expandPalette((IndexColorModel) cm, raster, dst);
+    } else if (cm instanceof DirectColorModel) {
+      for (int y = 0; y < height; y++) {
+        src.getRGB(0, y, width, 1, dst, y * width, width);
+      }
+      for (int i = 0; i < dst.length; i++) {
+        dst[i] &= 0xFFFFFF;
+      }
+    } else if (cm instanceof ComponentColorModel) {
+      convertComponents(cm, raster, dst);
+    } else {
+      throw unsupported(cm);
+    }
+    return out;
+  }
+
+  /**
+   * Four-channel JPEG samples as stored (a raw raster), to RGB as Pillow does. {@code ycck}: the
+   * samples are Adobe YCCK (APP14 transform 2), first turned into CMYK exactly as libjpeg's {@code
+   * ycck_cmyk_convert}. Adobe JPEGs store CMYK inverted (Pillow reads them with raw mode {@code
+   * CMYK;I}): pass {@code inverted = true} for those.
+   */
+  static BufferedImage cmykToRgb(Raster cmyk, boolean inverted, boolean ycck) {
+    if (cmyk.getNumBands() != 4) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE,
+          "CMYK image has " + cmyk.getNumBands() + " channels instead of 4; re-save it as RGB");
+    }
+    int width = cmyk.getWidth();
+    int height = cmyk.getHeight();
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    int[] dst = pixels(out);
+    int[] row = new int[width * 4];
+    int flip = inverted ? 255 : 0;
+    for (int y = 0; y < height; y++) {
+      cmyk.getPixels(cmyk.getMinX(), cmyk.getMinY() + y, width, 1, row);
+      if (ycck) {
+        YcckTables.toCmyk(row, width);
+      }
+      for (int x = 0; x < width; x++) {
+        int c = flip ^ row[4 * x];
+        int m = flip ^ row[4 * x + 1];
+        int yellow = flip ^ row[4 * x + 2];
+        int k = flip ^ row[4 * x + 3];
+        int nk = 255 - k;
+        int r = clip8(nk - mulDiv255(c, nk));
+        int g = clip8(nk - mulDiv255(m, nk));
+        int b = clip8(nk - mulDiv255(yellow, nk));
+        dst[y * width + x] = (r << 16) | (g << 8) | b;
+      }
+    }
+    return out;
+  }
+
+  /** The packed pixel array of a {@link BufferedImage#TYPE_INT_RGB} image. */
+  static int[] pixels(BufferedImage rgb) {
+    return ((DataBufferInt) rgb.getRaster().getDataBuffer()).getData();
+  }
+
+  private static void expandPalette(IndexColorModel cm, Raster raster, int[] dst) {
+    int width = raster.getWidth();
+    int height = raster.getHeight();
+    int size = cm.getMapSize();
+    int[] palette = new int[size];
+    for (int i = 0; i < size; i++) {
+      palette[i] = (cm.getRed(i) << 16) | (cm.getGreen(i) << 8) | cm.getBlue(i);
+    }
+    int[] row = new int[width];
+    for (int y = 0; y < height; y++) {
+      raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
+      for (int x = 0; x < width; x++) {
+        int index = row[x];
+        dst[y * width + x] = index < size ? palette[index] : 0;
+      }
+    }
+  }
+
+  private static void convertComponents(ColorModel cm, Raster raster, int[] dst) {
+    int width = raster.getWidth();
+    int height = raster.getHeight();
+    int bands = raster.getNumBands();
+    int colourBands = bands - (cm.hasAlpha() ? 1 : 0);
+    int csType = cm.getColorSpace().getType();
+    boolean grey = csType == ColorSpace.TYPE_GRAY && colourBands == 1;
+    boolean rgb = csType == ColorSpace.TYPE_RGB && colourBands == 3;
+    if (!grey && !rgb) {
+      throw unsupported(cm);
+    }
+    boolean sixteenBit = raster.getTransferType() == DataBuffer.TYPE_USHORT;
+    if (!sixteenBit && raster.getTransferType() != DataBuffer.TYPE_BYTE) {
+      throw unsupported(cm);
+    }
+    int shift = sixteenBit ? 8 : 0;
+    int[] row = new int[width * bands];
+    for (int y = 0; y < height; y++) {
+      raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
+      for (int x = 0; x < width; x++) {
+        int base = x * bands;
+        int r;
+        int g;
+        int b;
+        if (grey) {
+          r = row[base] >> shift;
+          g = r;
+          b = r;
+        } else {
+          r = row[base] >> shift;
+          g = row[base + 1] >> shift;
+          b = row[base + 2] >> shift;
+        }
+        dst[y * width + x] = (r << 16) | (g << 8) | b;
+      }
+    }
+  }
+
+  /** libjpeg's fixed-point YCbCr tables (jdcolor.c, 16 fraction bits), for YCCK to CMYK. */
+  private static final class YcckTables {
+    private static final int SCALE_BITS = 16;
+    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
+    private static final int[] CR_R = new int[256];
+    private static final int[] CB_B = new int[256];
+    private static final int[] CR_G = new int[256];
+    private static final int[] CB_G = new int[256];
+
+    static {
+      for (int i = 0; i < 256; i++) {
+        int x = i - 128;
+        CR_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALE_BITS;
+        CB_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALE_BITS;
+        CR_G[i] = -fix(0.71414) * x;
+        CB_G[i] = -fix(0.34414) * x + ONE_HALF;
+      }
+    }
+
+    private static int fix(double v) {
+      return (int) (v * (1 << SCALE_BITS) + 0.5);
+    }
+
+    /** Rewrites {@code width} interleaved YCCK pixels in {@code row} as CMYK; K is unchanged. */
+    static void toCmyk(int[] row, int width) {
+      for (int x = 0; x < width; x++) {
+        int y = row[4 * x];
+        int cb = row[4 * x + 1];
+        int cr = row[4 * x + 2];
+        row[4 * x] = clip8(255 - (y + CR_R[cr]));
+        row[4 * x + 1] = clip8(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
+        row[4 * x + 2] = clip8(255 - (y + CB_B[cb]));
+      }
+    }
+  }
+
+  /** Pillow's {@code MULDIV255}: {@code a * b / 255} rounded, in integers. */
+  private static int mulDiv255(int a, int b) {
+    int tmp = a * b + 128;
+    return ((tmp >> 8) + tmp) >> 8;
+  }
+
+  private static int clip8(int v) {
+    return v < 0 ? 0 : Math.min(v, 255);
+  }
+
+  private static EngineException unsupported(ColorModel cm) {
+    return new EngineException(
+        ErrorCode.IMAGE_UNREADABLE,
+        "unsupported pixel layout ("
+            + cm.getClass().getSimpleName()
+            + ", "
+            + cm.getNumComponents()
+            + " components, colour space type "
+            + cm.getColorSpace().getType()
+            + "); re-save the image as 8-bit RGB");
+  }
+}

@@ -1,0 +1,124 @@
+package io.instructblip.engine.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Compares decode + resize with the Pillow results in the committed fixtures ({@code
+ * golden/preprocess.json}, docs/model-format.md): every channel of every pixel within 1 of Pillow,
+ * and the decoded size after EXIF orientation equal. The fixture folder comes from the system
+ * property {@code instructblip.fixtures} (set by surefire) or the environment variable {@code
+ * INSTRUCTBLIP_FIXTURES}; without fixtures the tests are skipped.
+ */
+class GoldenPreprocessTest {
+
+  private static final int TOLERANCE = 1;
+
+  private final ImageDecoder decoder = new ImageDecoder(ImageLimits.defaults());
+
+  static Path fixtures() {
+    List<String> candidates = new ArrayList<>();
+    candidates.add(System.getProperty("instructblip.fixtures"));
+    candidates.add(System.getenv("INSTRUCTBLIP_FIXTURES"));
+    for (String candidate : candidates) {
+      if (candidate != null && Files.isDirectory(Path.of(candidate, "golden"))) {
+        return Path.of(candidate);
+      }
+    }
+    return null;
+  }
+
+  @TestFactory
+  Stream<DynamicTest> resizedImagesMatchPillow() throws IOException {
+    Path root = fixtures();
+    assumeTrue(root != null, "no fixtures: set -Dinstructblip.fixtures or INSTRUCTBLIP_FIXTURES");
+    Path index = root.resolve("golden/preprocess.json");
+    assumeTrue(Files.exists(index), "no " + index);
+    JsonNode cases = new ObjectMapper().readTree(index.toFile()).get("cases");
+    List<DynamicTest> tests = new ArrayList<>();
+    for (JsonNode c : cases) {
+      String image = c.get("image").asText();
+      int size = c.get("size").asInt();
+      tests.add(
+          DynamicTest.dynamicTest(image + " at " + size, () -> checkCase(root, c, image, size)));
+    }
+    assertFalse(tests.isEmpty(), "preprocess.json has no cases");
+    return tests.stream();
+  }
+
+  private void checkCase(Path root, JsonNode c, String image, int size) throws IOException {
+    BufferedImage decoded = decoder.decode(Files.readAllBytes(root.resolve(image)));
+    JsonNode oriented = c.get("oriented_size");
+    if (oriented != null) {
+      assertEquals(oriented.get(0).asInt(), decoded.getWidth(), "width after orientation");
+      assertEquals(oriented.get(1).asInt(), decoded.getHeight(), "height after orientation");
+    }
+    BufferedImage actual = PilBicubicResizer.resize(decoded, size, size);
+    BufferedImage expected = ImageIO.read(root.resolve(c.get("resized").asText()).toFile());
+    assertEquals(size, expected.getWidth());
+    assertEquals(size, expected.getHeight());
+    int worst = 0;
+    int differing = 0;
+    for (int y = 0; y < size; y++) {
+      for (int x = 0; x < size; x++) {
+        int a = actual.getRGB(x, y);
+        int e = expected.getRGB(x, y);
+        for (int shift = 0; shift <= 16; shift += 8) {
+          int d = Math.abs(((a >> shift) & 0xFF) - ((e >> shift) & 0xFF));
+          worst = Math.max(worst, d);
+          differing += d > 0 ? 1 : 0;
+        }
+      }
+    }
+    assertEquals(
+        0,
+        Math.max(0, worst - TOLERANCE),
+        image
+            + " at "
+            + size
+            + ": worst channel difference "
+            + worst
+            + ", "
+            + differing
+            + " channels differ");
+  }
+
+  @TestFactory
+  Stream<DynamicTest> badFixtureImagesGiveTheirErrorCodes() {
+    Path root = fixtures();
+    assumeTrue(root != null, "no fixtures: set -Dinstructblip.fixtures or INSTRUCTBLIP_FIXTURES");
+    return Stream.of(
+            new Object[] {"images/empty.png", ErrorCode.IMAGE_UNREADABLE},
+            new Object[] {"images/garbage.bin", ErrorCode.IMAGE_UNREADABLE},
+            new Object[] {"images/truncated.jpg", ErrorCode.IMAGE_UNREADABLE},
+            new Object[] {"images/huge-header.png", ErrorCode.IMAGE_TOO_LARGE})
+        .filter(row -> Files.exists(root.resolve((String) row[0])))
+        .map(
+            row ->
+                DynamicTest.dynamicTest(
+                    (String) row[0],
+                    () -> {
+                      byte[] bytes = Files.readAllBytes(root.resolve((String) row[0]));
+                      EngineException e =
+                          assertThrows(EngineException.class, () -> decoder.decode(bytes));
+                      assertEquals(row[1], e.code(), e.getMessage());
+                    }));
+  }
+}
