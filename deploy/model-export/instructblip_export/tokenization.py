@@ -472,7 +472,7 @@ def preset_token_fields(preset_name):
             "qformer_cls": 2,
             "qformer_sep": 3,
             "qformer_pad": 0,
-            "llm_bos": 2,
+            "llm_bos": 1,
             "llm_eos": 2,
             "llm_pad": 3,
             "decoder_start": None,
