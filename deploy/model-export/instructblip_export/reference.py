@@ -21,6 +21,11 @@ DEFAULT_GENERATION = {
 }
 
 
+def _round7(x):
+    """Scores are printed with 7 significant digits (float32 precision)."""
+    return float(f"{x:.7g}")
+
+
 class ReferencePipeline:
     """Stage modules + recipe + preprocessing settings of one model."""
 
@@ -177,6 +182,6 @@ class ReferencePipeline:
                 raise ValueError(f"candidate {text!r} has no tokens")
             rows = self._session(queries, prompt_ids).teacher_forced_logprobs(ids)
             total, mean = generation.score_candidate(rows, ids)
-            scored.append({"text": text, "token_ids": ids, "sum_logprob": total, "mean_logprob": mean})
+            scored.append({"text": text, "token_ids": ids, "sum_logprob": _round7(total), "mean_logprob": _round7(mean)})
         order = generation.rank_order([c["sum_logprob"] for c in scored])
         return [scored[i] for i in order]
