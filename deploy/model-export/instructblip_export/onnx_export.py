@@ -151,6 +151,26 @@ def convert_to_float16(model: onnx.ModelProto) -> None:
             value.type.tensor_type.elem_type = TensorProto.FLOAT16
 
 
+def _set_boundary_shapes(model: onnx.ModelProto, names: List[str], outputs, axes) -> None:
+    """Writes every output's shape as the format states it: named dynamic axes, other axes fixed.
+
+    The tracer leaves some fixed axes symbolic (e.g. `Q` after a slice); the runtime checks them.
+    """
+    if isinstance(outputs, torch.Tensor):
+        outputs = (outputs,)
+    shapes = dict(zip(names, (tuple(o.shape) for o in outputs)))
+    for value in model.graph.output:
+        shape = shapes[value.name]
+        dims = value.type.tensor_type.shape.dim
+        del dims[:]
+        for axis, size in enumerate(shape):
+            dim = dims.add()
+            if axis in axes.get(value.name, {}):
+                dim.dim_param = axes[value.name][axis]
+            else:
+                dim.dim_value = size
+
+
 def _finalize(model: onnx.ModelProto) -> None:
     model.producer_name = PRODUCER_NAME
     model.producer_version = PRODUCER_VERSION
@@ -186,6 +206,9 @@ def export_stage(model: InstructBlipModel, name: str, stage, path: str, dtype: s
                 do_constant_folding=True,
             )
         onnx_model = onnx.load(traced_path)  # also reads any external data torch wrote beside it
+        with torch.no_grad():
+            outputs = stage(*args)
+    _set_boundary_shapes(onnx_model, stage.output_names(), outputs, axes)
     if dtype == "float16":
         convert_to_float16(onnx_model)
     _finalize(onnx_model)
