@@ -25,13 +25,13 @@ class ImageDecodeError(ValueError):
 
 def open_image(source):
     """Decode a path or bytes fully (first frame), apply EXIF orientation and convert to RGB."""
+    if not isinstance(source, (bytes, bytearray)):
+        with open(source, "rb") as f:
+            source = f.read()
+    if len(source) == 0:
+        raise ImageDecodeError("image has zero bytes")
     try:
-        if isinstance(source, (bytes, bytearray)):
-            if len(source) == 0:
-                raise ImageDecodeError("image has zero bytes")
-            img = Image.open(io.BytesIO(source))
-        else:
-            img = Image.open(source)
+        img = Image.open(io.BytesIO(source))
         img.seek(0)
         img.load()
     except ImageDecodeError:
