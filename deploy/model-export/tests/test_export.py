@@ -160,5 +160,18 @@ class TinyExportTest(unittest.TestCase):
                     self.assertNotEqual(init.data_type, TensorProto.FLOAT, f"{file_name}: {init.name}")
 
 
+class ParityCommandTest(unittest.TestCase):
+    def test_exits_2_without_transformers(self):
+        try:
+            import transformers  # noqa: F401
+
+            self.skipTest("transformers is installed here")
+        except ImportError:
+            pass
+        from instructblip_export import parity
+
+        self.assertEqual(parity.main([]), 2)
+
+
 if __name__ == "__main__":
     unittest.main()
