@@ -10,7 +10,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from . import generation, preprocess
-from .tokenization import Recipe, preset_token_fields, preset_tokenizers
+from .tokenization import Recipe, SentencePieceTokenizer, load_tokenizer, preset_token_fields, preset_tokenizers
 
 DEFAULT_GENERATION = {
     "max_new_tokens": 256,
@@ -83,27 +83,27 @@ class ReferencePipeline:
 
     @classmethod
     def from_checkpoint(cls, checkpoint_dir):
-        from . import checkpoint  # P1's loader: HF checkpoint folder -> InstructBlipModel and token settings
+        """An HF checkpoint folder through the export's own loader and tokenizer recipe."""
+        from . import checkpoint
         from .stages import load_stages
 
-        loaded = checkpoint.load_checkpoint(checkpoint_dir)
-        model = loaded.model if hasattr(loaded, "model") else loaded
-        from .tokenization import checkpoint_tokenizers
-
-        qtok, ltok = checkpoint_tokenizers(checkpoint_dir)
-        special = getattr(loaded, "special_tokens", None)
-        prompt = getattr(loaded, "prompt", None)
-        if special is None or prompt is None:
-            raise ValueError(f"{checkpoint_dir}: the checkpoint loader gave no special tokens / prompt recipe")
-        recipe = Recipe(qtok, ltok, special, prompt, append_eos=True)
+        model = checkpoint.load_model(checkpoint_dir)
+        recipe_fields = checkpoint.tokenizer_recipe(checkpoint_dir, model.config)
+        qtok = load_tokenizer(recipe_fields["qformer_tokenizer_path"])
+        try:
+            ltok = load_tokenizer(recipe_fields["llm_tokenizer_path"])
+        except RuntimeError:
+            ltok = _sentencepiece_fallback(checkpoint_dir)
+        recipe = Recipe(qtok, ltok, recipe_fields["special_tokens"], recipe_fields["prompt"], append_eos=True)
         size = model.config.vision_config.image_size
-        pre = {
-            "size": size,
+        pre = checkpoint.image_preprocessing(checkpoint_dir, size) or {
             "rescale_factor": preprocess.DEFAULT_RESCALE,
             "mean": list(preprocess.DEFAULT_MEAN),
             "std": list(preprocess.DEFAULT_STD),
         }
-        return cls(os.path.basename(os.path.normpath(checkpoint_dir)), load_stages(model), recipe, model.llm_family, pre)
+        pre = dict(pre, size=size)
+        name = os.path.basename(os.path.normpath(checkpoint_dir))
+        return cls(name, load_stages(model), recipe, model.llm_family, pre)
 
     # -- running ----------------------------------------------------------------------------------------------
 
@@ -185,3 +185,15 @@ class ReferencePipeline:
             scored.append({"text": text, "token_ids": ids, "sum_logprob": _round7(total), "mean_logprob": _round7(mean)})
         order = generation.rank_order([c["sum_logprob"] for c in scored])
         return [scored[i] for i in order]
+
+
+def _sentencepiece_fallback(checkpoint_dir):
+    """Without the `tokenizers` package: the checkpoint's sentencepiece model (same pieces, not byte-checked)."""
+    for name in ("tokenizer.model", "spiece.model"):
+        path = os.path.join(checkpoint_dir, name)
+        if os.path.exists(path):
+            return SentencePieceTokenizer(path)
+    raise FileNotFoundError(
+        f"{checkpoint_dir}: the LLM tokenizer.json needs the `tokenizers` package, and there is no "
+        "tokenizer.model / spiece.model to use instead"
+    )
