@@ -1,5 +1,6 @@
 """The reference modules against straightforward re-statements of the HF formulas, and the KV-cache/padding
 properties the runtime relies on (prefill + steps == one pass; padding does not change real positions)."""
+import dataclasses
 import math
 import os
 import sys
@@ -16,7 +17,8 @@ from instructblip_export.modeling import (  # noqa: E402
     relative_position_bucket,
     relative_position_bucket_reference,
 )
-from instructblip_export.presets import build_preset_model  # noqa: E402
+from instructblip_export.modeling import InstructBlipModel  # noqa: E402
+from instructblip_export.presets import build_preset_model, get_preset, init_weights  # noqa: E402
 from instructblip_export.stages import load_stages  # noqa: E402
 
 ATOL = 2e-5
@@ -109,6 +111,72 @@ def naive_t5(sd, cfg, enc_embeds, dec_ids):
     return enc, y @ sd[p + "lm_head.weight"].T
 
 
+def naive_vision(sd, cfg, pixels):
+    """HF InstructBlipVisionModel.last_hidden_state."""
+    p = "vision_model."
+    d, h = cfg.hidden_size, cfg.num_attention_heads
+    hd = d // h
+    patches = F.conv2d(pixels, sd[p + "embeddings.patch_embedding.weight"], sd[p + "embeddings.patch_embedding.bias"],
+                       stride=cfg.patch_size).flatten(2).transpose(1, 2)
+    b = pixels.shape[0]
+    x = torch.cat([sd[p + "embeddings.class_embedding"].expand(b, 1, d), patches], 1)
+    x = x + sd[p + "embeddings.position_embedding"]
+    n = x.shape[1]
+    for i in range(cfg.num_hidden_layers):
+        lp = f"{p}encoder.layers.{i}."
+        a = F.layer_norm(x, (d,), sd[lp + "layer_norm1.weight"], sd[lp + "layer_norm1.bias"], cfg.layer_norm_eps)
+        bias = torch.cat([sd[lp + "self_attn.q_bias"], torch.zeros(d), sd[lp + "self_attn.v_bias"]])
+        qkv = F.linear(a, sd[lp + "self_attn.qkv.weight"], bias).reshape(b, n, 3, h, hd).permute(2, 0, 3, 1, 4)
+        w = torch.softmax(qkv[0] @ qkv[1].transpose(-1, -2) * hd ** -0.5, -1)
+        ctx = (w @ qkv[2]).permute(0, 2, 1, 3).reshape(b, n, d)
+        x = x + F.linear(ctx, sd[lp + "self_attn.projection.weight"], sd[lp + "self_attn.projection.bias"])
+        a = F.layer_norm(x, (d,), sd[lp + "layer_norm2.weight"], sd[lp + "layer_norm2.bias"], cfg.layer_norm_eps)
+        a = F.gelu(F.linear(a, sd[lp + "mlp.fc1.weight"], sd[lp + "mlp.fc1.bias"]))
+        x = x + F.linear(a, sd[lp + "mlp.fc2.weight"], sd[lp + "mlp.fc2.bias"])
+    return F.layer_norm(x, (d,), sd[p + "post_layernorm.weight"], sd[p + "post_layernorm.bias"], cfg.layer_norm_eps)
+
+
+def naive_qformer(sd, cfg, num_queries, image_embeds, ids, mask):
+    """HF InstructBlipForConditionalGeneration: Q-Former outputs of the queries through language_projection."""
+    p = "qformer."
+    d, h = cfg.hidden_size, cfg.num_attention_heads
+    hd = d // h
+    eps = cfg.layer_norm_eps
+
+    def lin(x, name):
+        return F.linear(x, sd[name + ".weight"], sd[name + ".bias"])
+
+    def ln(x, name):
+        return F.layer_norm(x, (d,), sd[name + ".weight"], sd[name + ".bias"], eps)
+
+    def attention(prefix, x, kv, additive):
+        b, tq, tk = x.shape[0], x.shape[1], kv.shape[1]
+        q = lin(x, prefix + "attention.query").view(b, tq, h, hd).transpose(1, 2)
+        k = lin(kv, prefix + "attention.key").view(b, tk, h, hd).transpose(1, 2)
+        v = lin(kv, prefix + "attention.value").view(b, tk, h, hd).transpose(1, 2)
+        w = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(hd) + additive, -1)
+        ctx = (w @ v).transpose(1, 2).reshape(b, tq, d)
+        return ln(lin(ctx, prefix + "output.dense") + x, prefix + "output.LayerNorm")
+
+    b, t = ids.shape
+    text = sd[p + "embeddings.word_embeddings.weight"][ids] + sd[p + "embeddings.position_embeddings.weight"][:t]
+    x = ln(torch.cat([sd["query_tokens"].expand(b, -1, -1), text], 1), p + "embeddings.layernorm")
+    full = torch.cat([torch.ones(b, num_queries), mask.float()], 1)
+    additive = ((1.0 - full) * torch.finfo(torch.float32).min)[:, None, None, :]
+    for i in range(cfg.num_hidden_layers):
+        lp = f"{p}encoder.layer.{i}."
+        x = attention(lp + "attention.", x, x, additive)
+        queries, txt = x[:, :num_queries], x[:, num_queries:]
+        if i % cfg.cross_attention_frequency == 0:
+            queries = attention(lp + "crossattention.", queries, image_embeds, 0.0)
+        inter = F.gelu(lin(queries, lp + "intermediate_query.dense"))
+        queries = ln(lin(inter, lp + "output_query.dense") + queries, lp + "output_query.LayerNorm")
+        inter = F.gelu(lin(txt, lp + "intermediate.dense"))
+        txt = ln(lin(inter, lp + "output.dense") + txt, lp + "output.LayerNorm")
+        x = torch.cat([queries, txt], 1)
+    return lin(x[:, :num_queries], "language_projection")
+
+
 class FormulaTest(unittest.TestCase):
     def test_rms_norm_matches_the_hf_formula(self):
         gen = torch.Generator().manual_seed(3)
@@ -180,6 +248,28 @@ class LlamaStagesTest(unittest.TestCase):
 
 
 class QFormerStageTest(unittest.TestCase):
+    def test_vision_and_qformer_match_naive_hf_forward(self):
+        tiny = get_preset("tiny-vicuna").config
+        every_other = dataclasses.replace(
+            tiny, qformer_config=dataclasses.replace(tiny.qformer_config, cross_attention_frequency=2,
+                                                     num_hidden_layers=3))
+        for cfg in (tiny, every_other):
+            model = InstructBlipModel(cfg)
+            init_weights(model, seed=11)
+            model.eval()
+            stages = load_stages(model)
+            sd = model.state_dict()
+            size = cfg.vision_config.image_size
+            pixels = torch.randn(2, 3, size, size)
+            ids = torch.tensor([[2, 9, 10, 11, 3], [2, 12, 3, 0, 0]])
+            mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+            with torch.no_grad():
+                image = stages["vision_encoder"](pixels)
+                torch.testing.assert_close(image, naive_vision(sd, cfg.vision_config, pixels), rtol=1e-4, atol=1e-4)
+                out = stages["qformer"](image, ids, mask)
+                expected = naive_qformer(sd, cfg.qformer_config, cfg.num_query_tokens, image, ids, mask)
+            torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
+
     def test_text_padding_does_not_change_query_output(self):
         model = build_preset_model("tiny-vicuna")
         stages = load_stages(model)
