@@ -160,6 +160,28 @@ class TinyExportTest(unittest.TestCase):
                     self.assertNotEqual(init.data_type, TensorProto.FLOAT, f"{file_name}: {init.name}")
 
 
+class ExternalDataTest(unittest.TestCase):
+    def test_big_models_keep_weights_in_one_data_file(self):
+        from instructblip_export import onnx_export
+        from instructblip_export.presets import build_preset_model
+        from instructblip_export.stages import EmbedTokensStage
+
+        model = build_preset_model("tiny-vicuna")
+        saved = onnx_export.EXTERNAL_DATA_THRESHOLD
+        onnx_export.EXTERNAL_DATA_THRESHOLD = 0  # as if it were over 2 GB
+        try:
+            with tempfile.TemporaryDirectory() as out:
+                path = os.path.join(out, "embed_tokens.onnx")
+                onnx_export.export_stage(model, "embed_tokens", EmbedTokensStage(model), path, "float32")
+                self.assertEqual(sorted(os.listdir(out)), ["embed_tokens.onnx", "embed_tokens.onnx.data"])
+                self.assertGreaterEqual(os.path.getsize(path + ".data"), 256 * 32 * 4)
+                onnx.checker.check_model(path)
+                loaded = onnx.load(path)
+                self.assertEqual([i.name for i in loaded.graph.initializer], ["language_model.model.embed_tokens.weight"])
+        finally:
+            onnx_export.EXTERNAL_DATA_THRESHOLD = saved
+
+
 class ParityCommandTest(unittest.TestCase):
     def test_exits_2_without_transformers(self):
         try:
