@@ -202,7 +202,13 @@ def load_state_dict_strict(model: InstructBlipModel, state: Dict[str, torch.Tens
             + ". Check that config.json belongs to these weights (an InstructBlipForConditionalGeneration "
             "checkpoint)."
         )
-    model.load_state_dict({k: state[k] for k in expected}, strict=True)
+    # take the checkpoint's tensors as the parameters (no second copy of a multi-GB model)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.data = state[name].to(param.dtype).contiguous()
+        for name, buffer in model.named_buffers():
+            if name in state:
+                buffer.copy_(state[name])
     return ignored
 
 
