@@ -21,7 +21,13 @@ CASES = (
     ("beam3_lp06_rp10", ["cmyk.jpg"], "Is there a cat?", _params(12, 1, 3, 0.6, 1.0), None),
     ("beam3_lp10_short", ["baseline.jpg"], "Describe the image.", _params(6, 1, 3, 1.0, 1.5), None),
     ("beam3_lp06_bmp", ["rgb.bmp"], "What color is the sky?", _params(10, 2, 3, 0.6, 1.5), None),
-    ("video_two_frames_greedy", ["rgb.png", "progressive.jpg"], "What is happening?", _params(10, 1, 1, 1.0, 1.5), None),
+    (
+        "video_two_frames_greedy",
+        ["rgb.png", "progressive.jpg"],
+        "What is happening?",
+        _params(10, 1, 1, 1.0, 1.5),
+        None,
+    ),
     ("video_two_frames_beam", ["grey.png", "two-frames.gif"], "Describe the image.", _params(8, 1, 3, 1.0, 1.0), None),
     ("rank_three", ["palette.png"], "Is there a cat?", _params(12, 1, 1, 1.0, 1.5), ["yes", "no", "a small cat"]),
     (

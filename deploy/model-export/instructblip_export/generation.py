@@ -10,8 +10,8 @@ Three layers, kept apart so each is testable without a model:
 
 Everything is float32 like the runtime. Ties: argmax takes the lowest id; beam top-2K takes the lower flat index.
 """
-from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Sequence
+from dataclasses import dataclass
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch

@@ -182,7 +182,9 @@ class ReferencePipeline:
                 raise ValueError(f"candidate {text!r} has no tokens")
             rows = self._session(queries, prompt_ids).teacher_forced_logprobs(ids)
             total, mean = generation.score_candidate(rows, ids)
-            scored.append({"text": text, "token_ids": ids, "sum_logprob": _round7(total), "mean_logprob": _round7(mean)})
+            scored.append(
+                {"text": text, "token_ids": ids, "sum_logprob": _round7(total), "mean_logprob": _round7(mean)}
+            )
         order = generation.rank_order([c["sum_logprob"] for c in scored])
         return [scored[i] for i in order]
 

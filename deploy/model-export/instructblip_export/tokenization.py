@@ -296,7 +296,9 @@ class WordPieceTokenizer:
                 ("post_processor", None),
                 (
                     "decoder",
-                    collections.OrderedDict([("type", "WordPiece"), ("prefix", self.prefix), ("cleanup", self.cleanup)]),
+                    collections.OrderedDict(
+                        [("type", "WordPiece"), ("prefix", self.prefix), ("cleanup", self.cleanup)]
+                    ),
                 ),
                 (
                     "model",
@@ -351,7 +353,8 @@ class WordPieceTokenizer:
         vocab = {}
         for i, t in enumerate(tokens):
             vocab.setdefault(t, i)
-        return cls(vocab, unk_token="[UNK]", special_tokens=[t for t in special_tokens if t in vocab], lowercase=lowercase)
+        specials = [t for t in special_tokens if t in vocab]
+        return cls(vocab, unk_token="[UNK]", special_tokens=specials, lowercase=lowercase)
 
 
 # ---------------------------------------------------------------------------------------------------------------
