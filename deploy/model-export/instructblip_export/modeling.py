@@ -18,7 +18,7 @@ loads strictly (see `checkpoint.load_state_dict_strict`). Written from the HF an
   no 1/sqrt(d) scaling, decoder output scaled by d_model**-0.5 only when `tie_word_embeddings` (FlanT5: false).
 - Float16: the graphs are traced in float32 and converted (see `onnx_export`). So that no precision-sensitive
   step depends on float16 rounding, RoPE angles are looked up in float32-computed tables, T5 buckets use integer
-  thresholds, and RMS norms scale by max|x| before squaring (same value, no overflow).
+  thresholds; RMS norms are left to ONNX Runtime's fused kernel (float32 accumulation).
 - Masks are applied by *replacing* masked scores with `MASK_VALUE` (HF adds the dtype minimum). For a row with
   at least one visible key the result is identical; a fully masked row (only padding positions) gets a uniform
   distribution either way. Replacing avoids `-inf`/overflow when the graph is converted to float16.
@@ -319,8 +319,8 @@ class QFormerModel(nn.Module):
 class RMSNorm(nn.Module):
     """weight * x / sqrt(mean(x^2) + eps): LLaMA RMSNorm and T5LayerNorm (no mean subtraction, no bias).
 
-    Computed as `(x/a) * rsqrt(mean((x/a)^2) + eps/a^2)` with `a = max|x|`: the same value (HF squares x in
-    float32), but no square can overflow when the graph runs in float16 (LLaMA has activations in the thousands).
+    Written as HF writes it, so that ONNX Runtime fuses it into `SimplifiedLayerNormalization` (which accumulates
+    in float32 also for float16 inputs: no overflow of the squares in float16 graphs).
     """
 
     def __init__(self, size: int, eps: float):
@@ -329,10 +329,9 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = torch.clamp(x.abs().amax(-1, keepdim=True), min=1e-4)
-        scaled = x / scale
-        normed = scaled * torch.rsqrt(scaled.pow(2).mean(-1, keepdim=True) + self.eps / (scale * scale))
-        return self.weight * normed
+        xf = x.float()
+        normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * normed.to(self.weight.dtype)
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:
