@@ -3,7 +3,7 @@ import os
 
 from . import golden
 
-TOLERANCE = 1e-3
+TOLERANCE = 1e-4
 
 # (name, images, instruction, params, candidates); params override nothing implicitly: all five are given
 _GEN = "max_new_tokens min_new_tokens num_beams length_penalty repetition_penalty".split()

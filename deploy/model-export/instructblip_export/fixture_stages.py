@@ -12,7 +12,7 @@ import torch
 from . import golden
 from .fixture_images import GOOD_IMAGES
 
-TOLERANCE = 1e-3
+TOLERANCE = 1e-4
 SEED = 7
 
 
