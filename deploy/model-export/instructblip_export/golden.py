@@ -28,6 +28,27 @@ def tensor_from_json(obj):
     return np.asarray(obj["data"], dtype=dtype).reshape(obj["shape"])
 
 
+def reference_differences(expected, actual, tolerance):
+    """Where two REFERENCE_OUTPUT objects differ: exact for ids, texts and reasons, `tolerance` for log-probs."""
+    problems = []
+    for key in sorted(set(expected) | set(actual)):
+        if key == "candidates":
+            continue
+        if expected.get(key) != actual.get(key):
+            problems.append(f"{key}: expected {expected.get(key)!r}, got {actual.get(key)!r}")
+    e, a = expected.get("candidates"), actual.get("candidates")
+    if (e is None) != (a is None) or (e is not None and len(e) != len(a)):
+        return problems + [f"candidates: expected {e!r}, got {a!r}"]
+    for i, (ce, ca) in enumerate(zip(e or [], a or [])):
+        for key in ("text", "token_ids"):
+            if ce[key] != ca[key]:
+                problems.append(f"candidates[{i}].{key}: expected {ce[key]!r}, got {ca[key]!r}")
+        for key in ("sum_logprob", "mean_logprob"):
+            if abs(ce[key] - ca[key]) > tolerance:
+                problems.append(f"candidates[{i}].{key}: expected {ce[key]}, got {ca[key]} (tolerance {tolerance})")
+    return problems
+
+
 def dumps(obj, indent=None):
     """Key-order-preserving JSON with a trailing newline (byte-identical for equal input); compact by default."""
     separators = (",", ":") if indent is None else (",", ": ")

@@ -57,6 +57,32 @@ class FixturesDeterminismTest(unittest.TestCase):
                 preprocess.open_image(files[name])
 
 
+class ReferenceDifferencesTest(unittest.TestCase):
+    BASE = {"token_ids": [5], "text": "a", "finish_reason": "rank",
+            "candidates": [{"text": "a", "token_ids": [5, 2], "sum_logprob": -1.0, "mean_logprob": -0.5}]}
+
+    def test_log_probs_within_tolerance_are_equal(self):
+        other = json_copy(self.BASE)
+        other["candidates"][0]["sum_logprob"] = -1.00005
+        self.assertEqual(golden.reference_differences(self.BASE, other, 1e-4), [])
+
+    def test_ids_and_scores_beyond_tolerance_are_reported(self):
+        other = json_copy(self.BASE)
+        other["token_ids"] = [6]
+        other["candidates"][0]["mean_logprob"] = -0.6
+        self.assertEqual(
+            golden.reference_differences(self.BASE, other, 1e-4),
+            ["token_ids: expected [5], got [6]",
+             "candidates[0].mean_logprob: expected -0.5, got -0.6 (tolerance 0.0001)"],
+        )
+
+
+def json_copy(obj):
+    import json
+
+    return json.loads(json.dumps(obj))
+
+
 class ReferenceGoldenTest(unittest.TestCase):
     """One committed end-to-end case per model is reproduced by the reference pipeline."""
 
@@ -75,7 +101,8 @@ class ReferenceGoldenTest(unittest.TestCase):
             for case in (doc["cases"][0], doc["cases"][-1]):
                 images = [os.path.join(COMMITTED, i) for i in case["images"]]
                 got = pipeline.run(images, case["instruction"], candidates=case["candidates"], **case["params"])
-                self.assertEqual(got, case["expected"], f"{model} {case['name']}")
+                self.assertEqual(golden.reference_differences(case["expected"], got, doc["tolerance"]), [],
+                                 f"{model} {case['name']}")
 
 
 if __name__ == "__main__":
