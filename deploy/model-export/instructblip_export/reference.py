@@ -68,8 +68,11 @@ class ReferencePipeline:
         source = manifest.get("source") or {}
         if source.get("kind") == "preset":
             base = cls.from_preset(source["preset"], source.get("seed"))
-        elif source.get("kind") == "checkpoint" and source.get("checkpoint"):
-            base = cls.from_checkpoint(source["checkpoint"])
+        elif source.get("kind") == "checkpoint":
+            raise ValueError(
+                f"{model_dir} was exported from checkpoint {source.get('checkpoint')!r}: run the reference on that "
+                "folder with --checkpoint DIR"
+            )
         else:
             raise ValueError(f"{model_dir}/manifest.json: source {source!r} names neither a preset nor a checkpoint")
         return cls(

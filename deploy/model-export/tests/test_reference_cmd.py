@@ -69,5 +69,30 @@ class ReferenceCommandTest(unittest.TestCase):
         self.assertIn("more than the model's 64: shorten it", err)
 
 
+class CheckpointReferenceTest(unittest.TestCase):
+    """A checkpoint folder gives the same answer as the preset whose weights it holds."""
+
+    def test_checkpoint_matches_preset(self):
+        import tempfile
+
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from test_checkpoint import write_checkpoint  # the export's own checkpoint-folder writer
+
+        from instructblip_export.reference import ReferencePipeline
+
+        image = os.path.join(DEFAULT_OUT, "images", "rgb.png")
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = os.path.join(tmp, "instructblip-tiny")
+            write_checkpoint(folder, "tiny-vicuna", special_map={"bos_token": "</s>", "eos_token": "</s>",
+                                                                 "unk_token": "<unk>", "pad_token": "<pad>"})
+            from_checkpoint = ReferencePipeline.from_checkpoint(folder)
+            got = from_checkpoint.run([image], "What is in the image?", max_new_tokens=5, num_beams=2)
+        expected = ReferencePipeline.from_preset("tiny-vicuna", seed=7).run(
+            [image], "What is in the image?", max_new_tokens=5, num_beams=2
+        )
+        self.assertEqual(got["model"], "instructblip-tiny")
+        self.assertEqual(dict(got, model=None), dict(expected, model=None))
+
+
 if __name__ == "__main__":
     unittest.main()
