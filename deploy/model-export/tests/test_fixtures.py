@@ -57,6 +57,41 @@ class FixturesDeterminismTest(unittest.TestCase):
                 preprocess.open_image(files[name])
 
 
+class StagesGoldenFormatTest(unittest.TestCase):
+    """stages.json names exactly the committed ONNX files' inputs and outputs, at batch sizes 1, 2 and 3."""
+
+    def test_cases_match_the_onnx_boundaries(self):
+        import json
+
+        import onnx
+
+        for model in fixtures_cmd.MODELS:
+            path = os.path.join(COMMITTED, "golden", model, "stages.json")
+            if not os.path.exists(path):
+                self.skipTest(f"{path} not generated")
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            self.assertEqual(doc["model"], model)
+            graphs = {}
+            batches = {}
+            for case in doc["cases"]:
+                file = case["file"]
+                if file not in graphs:
+                    graph = onnx.load(os.path.join(COMMITTED, model, file)).graph
+                    graphs[file] = ([i.name for i in graph.input], [o.name for o in graph.output])
+                inputs, outputs = graphs[file]
+                self.assertEqual(list(case["inputs"]), inputs, case["name"])
+                self.assertEqual(list(case["outputs"]), outputs, case["name"])
+                for t in list(case["inputs"].values()) + list(case["outputs"].values()):
+                    size = 1
+                    for d in t["shape"]:
+                        size *= d
+                    self.assertEqual(len(t["data"]), size, case["name"])
+                batches.setdefault(file, set()).add(next(iter(case["inputs"].values()))["shape"][0])
+            for file, seen in batches.items():
+                self.assertEqual(seen, {1, 2, 3}, f"{model} {file}")
+
+
 class ReferenceDifferencesTest(unittest.TestCase):
     BASE = {"token_ids": [5], "text": "a", "finish_reason": "rank",
             "candidates": [{"text": "a", "token_ids": [5, 2], "sum_logprob": -1.0, "mean_logprob": -0.5}]}
