@@ -1,0 +1,260 @@
+package io.instructblip.engine;
+
+import io.instructblip.engine.generate.GenerationDefaults;
+import io.instructblip.engine.image.ImageDecoder;
+import io.instructblip.engine.image.ImagePreprocessing;
+import io.instructblip.engine.image.ImagePreprocessor;
+import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.LlmFamily;
+import io.instructblip.engine.model.ModelDirectory;
+import io.instructblip.engine.model.ModelManifest;
+import io.instructblip.engine.model.ModelSessions;
+import io.instructblip.engine.pipeline.GenerationLoop;
+import io.instructblip.engine.pipeline.LlmBackends;
+import io.instructblip.engine.pipeline.PreparedRequest;
+import io.instructblip.engine.pipeline.RequestPreparer;
+import io.instructblip.engine.pipeline.VisualFeatures;
+import io.instructblip.engine.stage.QFormerRunner;
+import io.instructblip.engine.stage.VisionEncoderRunner;
+import io.instructblip.engine.text.PaddingSide;
+import io.instructblip.engine.text.PromptBuilder;
+import io.instructblip.engine.text.PromptRecipe;
+import io.instructblip.engine.text.TextTokenizer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * InstructBLIP on one model directory and device: the entry point of the engine. It owns the ONNX
+ * Runtime sessions and tokenizers and hands out the pipeline's parts, each usable on its own by a
+ * stage operator: {@link #preparer()} (CPU: images and text), {@link #visualFeatures()} (vision
+ * encoder and Q-Former, batched) and {@link #newGenerationLoop()} (the LLM with continuous
+ * batching). {@link #infer} runs them all for a list of requests. Thread-safe except the loops it
+ * creates; close it once, after its last use.
+ *
+ * <pre>{@code
+ * try (InstructBlipEngine engine = InstructBlipEngine.open(EngineConfig.builder(dir).build())) {
+ *   EngineResult r = engine.infer(List.of(EngineRequest.generate("1", List.of(jpeg), "Describe it."))).get(0);
+ * }
+ * }</pre>
+ */
+public final class InstructBlipEngine implements AutoCloseable {
+  /** Default for the LLM rows {@link #infer} runs at once. */
+  public static final int DEFAULT_MAX_RUNNING_ROWS = 16;
+
+  /** Default for the images one vision-encoder run takes in {@link #infer}. */
+  public static final int DEFAULT_MAX_VISION_BATCH = 16;
+
+  private final EngineConfig config;
+  private final ModelSessions sessions;
+  private final TextTokenizer llmTokenizer;
+  private final TextTokenizer qformerTokenizer;
+  private final RequestPreparer preparer;
+  private final VisualFeatures visualFeatures;
+  private final LlmBackends backends;
+
+  private InstructBlipEngine(
+      EngineConfig config,
+      ModelSessions sessions,
+      TextTokenizer llmTokenizer,
+      TextTokenizer qformerTokenizer) {
+    this.config = config;
+    this.sessions = sessions;
+    this.llmTokenizer = llmTokenizer;
+    this.qformerTokenizer = qformerTokenizer;
+    ModelManifest manifest = sessions.manifest();
+    ModelManifest.SpecialTokens special = manifest.specialTokens();
+    PromptBuilder prompts =
+        PromptBuilder.builder()
+            .qformer(qformerTokenizer, recipe(manifest.qformerPrompt(), special.qformerPad()))
+            .llm(llmTokenizer, recipe(manifest.llmPrompt(), special.llmPad()))
+            .eosId(special.llmEos())
+            .appendEosToCandidates(manifest.ranking().appendEos())
+            .build();
+    ModelManifest.ImagePreprocessing ip = manifest.imagePreprocessing();
+    ImagePreprocessor images =
+        new ImagePreprocessor(
+            new ImagePreprocessing(ip.size(), ip.rescaleFactor(), ip.mean(), ip.std()),
+            new ImageDecoder(config.imageLimits()));
+    this.preparer =
+        new RequestPreparer(
+            images,
+            prompts,
+            defaults(manifest.generationDefaults()),
+            Math.toIntExact(special.llmEos()),
+            config.maxImagesPerRequest(),
+            config.maxCandidates());
+    this.visualFeatures =
+        new VisualFeatures(new VisionEncoderRunner(sessions), new QFormerRunner(sessions));
+    this.backends = new LlmBackends(sessions, prompts);
+  }
+
+  /**
+   * Opens the model directory of {@code config} on its device: validates the manifest and every
+   * ONNX session against docs/model-format.md and loads both tokenizers.
+   *
+   * @throws EngineException {@code MODEL_INVALID} or {@code DEVICE_UNAVAILABLE} with the reason
+   */
+  public static InstructBlipEngine open(EngineConfig config) {
+    ModelDirectory directory = ModelDirectory.open(config.modelDir());
+    ModelSessions sessions = ModelSessions.open(directory, config.session());
+    TextTokenizer llm = null;
+    try {
+      llm = TextTokenizer.load(directory.llmTokenizerPath());
+      TextTokenizer qformer = TextTokenizer.load(directory.qformerTokenizerPath());
+      return new InstructBlipEngine(config, sessions, llm, qformer);
+    } catch (RuntimeException e) {
+      if (llm != null) {
+        llm.close();
+      }
+      sessions.close();
+      throw e;
+    }
+  }
+
+  /** The configuration this engine was opened with. */
+  public EngineConfig config() {
+    return config;
+  }
+
+  /** The model directory's manifest. */
+  public ModelManifest manifest() {
+    return sessions.manifest();
+  }
+
+  /** The CPU step: images to pixels, text to ids, parameters resolved. */
+  public RequestPreparer preparer() {
+    return preparer;
+  }
+
+  /** The vision encoder and Q-Former stages. */
+  public VisualFeatures visualFeatures() {
+    return visualFeatures;
+  }
+
+  /** A new LLM stage loop (one per stage thread). */
+  public GenerationLoop<?> newGenerationLoop() {
+    return backends.newLoop();
+  }
+
+  /**
+   * Answers every request: prepares each, runs the visual stages in batches of {@link
+   * #DEFAULT_MAX_VISION_BATCH} and the LLM with continuous batching of at most {@link
+   * #DEFAULT_MAX_RUNNING_ROWS} rows. A request that fails gets an error result; the others are
+   * unaffected. Results are in request order.
+   */
+  public List<EngineResult> infer(List<EngineRequest> requests) {
+    return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);
+  }
+
+  /** {@link #infer(List)} with explicit batch limits. */
+  public List<EngineResult> infer(List<EngineRequest> requests, int maxVisionBatch, int maxRows) {
+    EngineResult[] results = new EngineResult[requests.size()];
+    Deque<GenerationLoop.Job> waiting = new ArrayDeque<>();
+    List<PreparedRequest> pending = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      // Internal ids are positions, so that requests with equal ids still map back one to one.
+      EngineRequest r = requests.get(i);
+      EngineRequest internal =
+          new EngineRequest(
+              Integer.toString(i),
+              r.images(),
+              r.instruction(),
+              r.mode(),
+              r.candidates(),
+              r.overrides());
+      try {
+        pending.add(preparer.prepare(internal));
+      } catch (EngineException e) {
+        results[i] = EngineResult.failed(r.id(), e, StageTimings.ZERO);
+      }
+      if (pending.size() == maxVisionBatch || (i == requests.size() - 1 && !pending.isEmpty())) {
+        visual(pending, waiting, results, requests);
+        pending.clear();
+      }
+    }
+    GenerationLoop<?> loop = newGenerationLoop();
+    while (!waiting.isEmpty() || !loop.isIdle()) {
+      List<GenerationLoop.Job> admit = new ArrayList<>();
+      int rows = loop.runningRows();
+      while (!waiting.isEmpty()
+          && (rows == 0 || rows + waiting.peek().request().params().numBeams() <= maxRows)) {
+        GenerationLoop.Job job = waiting.poll();
+        rows += job.request().params().numBeams();
+        admit.add(job);
+      }
+      List<EngineResult> done = new ArrayList<>(loop.admit(admit));
+      done.addAll(loop.step());
+      for (EngineResult r : done) {
+        int index = Integer.parseInt(r.id());
+        results[index] = r.withId(requests.get(index).id());
+      }
+    }
+    return List.of(results);
+  }
+
+  private void visual(
+      List<PreparedRequest> batch,
+      Deque<GenerationLoop.Job> waiting,
+      EngineResult[] results,
+      List<EngineRequest> requests) {
+    try {
+      long t0 = System.nanoTime();
+      List<FloatTensor> embeds = visualFeatures.encode(batch);
+      long t1 = System.nanoTime();
+      List<FloatTensor> queries = visualFeatures.queryOutputs(batch, embeds);
+      long t2 = System.nanoTime();
+      for (int i = 0; i < batch.size(); i++) {
+        PreparedRequest r = batch.get(i);
+        StageTimings timings =
+            r.timings().withVision((t1 - t0) / 1_000).withQformer((t2 - t1) / 1_000);
+        waiting.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
+      }
+    } catch (EngineException e) {
+      for (PreparedRequest r : batch) {
+        int index = Integer.parseInt(r.id());
+        results[index] = EngineResult.failed(requests.get(index).id(), e, r.timings());
+      }
+    }
+  }
+
+  private static PromptRecipe recipe(ModelManifest.PromptRecipe recipe, long padId) {
+    return new PromptRecipe(
+        recipe.prefixIds(),
+        recipe.suffixIds(),
+        recipe.maxTokens(),
+        recipe.paddingSide() == ModelManifest.PaddingSide.LEFT
+            ? PaddingSide.LEFT
+            : PaddingSide.RIGHT,
+        padId);
+  }
+
+  private static GenerationDefaults defaults(ModelManifest.GenerationDefaults d) {
+    return new GenerationDefaults(
+        d.maxNewTokens(),
+        d.minNewTokens(),
+        d.numBeams(),
+        d.lengthPenalty(),
+        d.repetitionPenalty(),
+        d.doSample(),
+        d.temperature(),
+        d.topK(),
+        d.topP());
+  }
+
+  @Override
+  public void close() {
+    try {
+      llmTokenizer.close();
+      qformerTokenizer.close();
+    } finally {
+      sessions.close();
+    }
+  }
+
+  /** The LLM family of the loaded model. */
+  public LlmFamily family() {
+    return sessions.manifest().llmFamily();
+  }
+}

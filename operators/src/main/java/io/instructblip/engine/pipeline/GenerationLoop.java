@@ -1,0 +1,286 @@
+package io.instructblip.engine.pipeline;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.EngineResult;
+import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.generate.FinishReason;
+import io.instructblip.engine.generate.RankedCandidate;
+import io.instructblip.engine.generate.Ranking;
+import io.instructblip.engine.generate.Search;
+import io.instructblip.engine.generate.SearchResult;
+import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.stage.TokenEmbedder;
+import io.instructblip.engine.text.PromptBuilder;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The LLM stage as continuous batching: sequences join at step boundaries ({@link #admit}), every
+ * {@link #step} advances all running sequences by one token in one batch, and a finished sequence
+ * leaves at once with its result. Ranking requests are answered at admission (teacher forcing, no
+ * decoding). The search strategy of each sequence is fixed when it joins; the model state of each
+ * sequence is its own, so the batch can change between any two steps. Not thread-safe: one loop
+ * belongs to one stage thread.
+ *
+ * @param <S> the backend's per-sequence state
+ */
+public final class GenerationLoop<S> {
+
+  /**
+   * A request ready for the LLM: prepared inputs and its query outputs {@code [frames x Q, Dl]}.
+   */
+  public record Job(PreparedRequest request, FloatTensor queryOutputs) {
+    public Job {
+      Objects.requireNonNull(request, "request");
+      Objects.requireNonNull(queryOutputs, "queryOutputs");
+    }
+  }
+
+  private static final class Running<S> {
+    final Job job;
+    final Search search;
+    final S state;
+    final long startNanos;
+
+    Running(Job job, Search search, S state, long startNanos) {
+      this.job = job;
+      this.search = search;
+      this.state = state;
+      this.startNanos = startNanos;
+    }
+  }
+
+  private final LlmBackend<S> backend;
+  private final TokenEmbedder embedder;
+  private final PromptBuilder prompts;
+  private final List<Running<S>> running = new ArrayList<>();
+
+  GenerationLoop(LlmBackend<S> backend, TokenEmbedder embedder, PromptBuilder prompts) {
+    this.backend = Objects.requireNonNull(backend, "backend");
+    this.embedder = Objects.requireNonNull(embedder, "embedder");
+    this.prompts = Objects.requireNonNull(prompts, "prompts");
+  }
+
+  /** The number of sequences decoding now. */
+  public int runningSequences() {
+    return running.size();
+  }
+
+  /** The number of model rows decoding now (a beam-search sequence has several). */
+  public int runningRows() {
+    int rows = 0;
+    for (Running<S> r : running) {
+      rows += r.search.rows();
+    }
+    return rows;
+  }
+
+  /** Whether no sequence is running. */
+  public boolean isIdle() {
+    return running.isEmpty();
+  }
+
+  /** Ids of the running sequences, in admission order. */
+  public List<String> runningIds() {
+    List<String> ids = new ArrayList<>(running.size());
+    for (Running<S> r : running) {
+      ids.add(r.job.request().id());
+    }
+    return ids;
+  }
+
+  /**
+   * Admits jobs at a step boundary: starts every generation job in one batched prefill and answers
+   * every ranking job. Returns the results of jobs that are already finished (ranking, errors, and
+   * generations that ended on their first token); the others run from the next {@link #step}.
+   */
+  public List<EngineResult> admit(List<Job> jobs) {
+    List<EngineResult> finished = new ArrayList<>();
+    List<Job> generate = new ArrayList<>();
+    for (Job job : jobs) {
+      if (job.request().mode() == TaskMode.RANK) {
+        finished.add(rank(job));
+      } else {
+        generate.add(job);
+      }
+    }
+    if (generate.isEmpty()) {
+      return finished;
+    }
+    long start = System.nanoTime();
+    List<FloatTensor> embeds = inputsEmbeds(generate);
+    List<LlmBackend.Started<S>> started;
+    try {
+      started = backend.start(embeds);
+    } catch (EngineException e) {
+      for (Job job : generate) {
+        finished.add(failed(job, e, start));
+      }
+      return finished;
+    }
+    for (int i = 0; i < generate.size(); i++) {
+      Job job = generate.get(i);
+      Search search = Search.create(job.request().params(), backend.decoderPrefix());
+      Running<S> r = new Running<>(job, search, started.get(i).state(), start);
+      search.step(new float[][] {started.get(i).logits()});
+      if (search.isDone()) {
+        finished.add(result(r));
+      } else {
+        backend.reorder(r.state, search.parentRows());
+        running.add(r);
+      }
+    }
+    return finished;
+  }
+
+  /**
+   * Advances every running sequence by one token, in one batch, and returns the results of the
+   * sequences that finished (they have left the batch).
+   */
+  public List<EngineResult> step() {
+    if (running.isEmpty()) {
+      return List.of();
+    }
+    List<S> states = new ArrayList<>(running.size());
+    List<long[]> tokens = new ArrayList<>(running.size());
+    for (Running<S> r : running) {
+      states.add(r.state);
+      int[] next = r.search.nextTokens();
+      long[] ids = new long[next.length];
+      for (int i = 0; i < next.length; i++) {
+        ids[i] = next[i];
+      }
+      tokens.add(ids);
+    }
+    List<EngineResult> finished = new ArrayList<>();
+    List<float[][]> logits;
+    try {
+      logits = backend.step(states, tokens);
+    } catch (EngineException e) {
+      for (Running<S> r : running) {
+        finished.add(failed(r.job, e, r.startNanos));
+      }
+      running.clear();
+      return finished;
+    }
+    Iterator<Running<S>> it = running.iterator();
+    int i = 0;
+    while (it.hasNext()) {
+      Running<S> r = it.next();
+      r.search.step(logits.get(i++));
+      if (r.search.isDone()) {
+        finished.add(result(r));
+        it.remove();
+      } else {
+        backend.reorder(r.state, r.search.parentRows());
+      }
+    }
+    return finished;
+  }
+
+  /** Drops a running sequence (deadline passed, request cancelled); false if it is not running. */
+  public boolean cancel(String requestId) {
+    return running.removeIf(r -> r.job.request().id().equals(requestId));
+  }
+
+  private List<FloatTensor> inputsEmbeds(List<Job> jobs) {
+    long[][] promptIds = new long[jobs.size()][];
+    for (int i = 0; i < jobs.size(); i++) {
+      promptIds[i] = jobs.get(i).request().promptIds();
+    }
+    List<FloatTensor> prompts = embedder.embed(promptIds);
+    List<FloatTensor> embeds = new ArrayList<>(jobs.size());
+    for (int i = 0; i < jobs.size(); i++) {
+      embeds.add(concatRows(jobs.get(i).queryOutputs(), prompts.get(i)));
+    }
+    return embeds;
+  }
+
+  /** {@code [a; b]} for two {@code [T, D]} tensors of the same width. */
+  static FloatTensor concatRows(FloatTensor a, FloatTensor b) {
+    if (a.dim(1) != b.dim(1)) {
+      throw new EngineException(
+          ErrorCode.MODEL_INVALID,
+          "query outputs are "
+              + a.dim(1)
+              + " wide but token embeddings "
+              + b.dim(1)
+              + ": the Q-Former projection does not match the LLM width");
+    }
+    float[] data = new float[a.data().length + b.data().length];
+    System.arraycopy(a.data(), 0, data, 0, a.data().length);
+    System.arraycopy(b.data(), 0, data, a.data().length, b.data().length);
+    return new FloatTensor(new int[] {a.dim(0) + b.dim(0), a.dim(1)}, data);
+  }
+
+  private EngineResult rank(Job job) {
+    long start = System.nanoTime();
+    PreparedRequest request = job.request();
+    try {
+      FloatTensor embeds = inputsEmbeds(List.of(job)).get(0);
+      List<float[][]> logits = backend.teacherForced(embeds, request.candidateIds());
+      List<RankedCandidate> scored = new ArrayList<>(logits.size());
+      for (int i = 0; i < logits.size(); i++) {
+        long[] ids = request.candidateIds().get(i);
+        List<Integer> targets = new ArrayList<>(ids.length);
+        for (long id : ids) {
+          targets.add(Math.toIntExact(id));
+        }
+        scored.add(Ranking.score(i, request.candidateTexts().get(i), targets, logits.get(i)));
+      }
+      List<RankedCandidate> ranked = Ranking.sortBestFirst(scored);
+      RankedCandidate best = ranked.get(0);
+      return new EngineResult(
+          request.id(),
+          best.text(),
+          best.tokenIds(),
+          FinishReason.RANK,
+          ranked,
+          boxed(request.qformerIds()),
+          boxed(request.promptIds()),
+          request.timings().withLlm((System.nanoTime() - start) / 1_000),
+          null,
+          null);
+    } catch (EngineException e) {
+      return failed(job, e, start);
+    }
+  }
+
+  private EngineResult result(Running<S> r) {
+    SearchResult answer = r.search.result();
+    PreparedRequest request = r.job.request();
+    long[] ids = new long[answer.tokenIds().size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = answer.tokenIds().get(i);
+    }
+    return new EngineResult(
+        request.id(),
+        prompts.answerText(ids),
+        answer.tokenIds(),
+        answer.finishReason(),
+        List.of(),
+        boxed(request.qformerIds()),
+        boxed(request.promptIds()),
+        request.timings().withLlm((System.nanoTime() - r.startNanos) / 1_000),
+        null,
+        null);
+  }
+
+  private static List<Integer> boxed(long[] ids) {
+    List<Integer> list = new ArrayList<>(ids.length);
+    for (long id : ids) {
+      list.add(Math.toIntExact(id));
+    }
+    return list;
+  }
+
+  private static EngineResult failed(Job job, EngineException e, long startNanos) {
+    return EngineResult.failed(
+        job.request().id(),
+        e,
+        job.request().timings().withLlm((System.nanoTime() - startNanos) / 1_000));
+  }
+}

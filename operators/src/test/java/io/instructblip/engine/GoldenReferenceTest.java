@@ -1,0 +1,183 @@
+package io.instructblip.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.generate.RankedCandidate;
+import io.instructblip.engine.model.ModelFixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * End to end against the PyTorch reference: every case of {@code golden/<model>/reference.json}
+ * (greedy, beam search, repetition penalty, min new tokens, video frames, ranking) through the
+ * whole engine must give the reference's token ids, text, finish reason and candidate scores; and
+ * each answer must be the same alone and inside one batch with all the others.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GoldenReferenceTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> MODELS = List.of("tiny-vicuna", "tiny-flant5");
+
+  private final java.util.Map<String, InstructBlipEngine> engines = new java.util.HashMap<>();
+
+  @BeforeAll
+  void openEngines() {
+    for (String model : MODELS) {
+      engines.put(
+          model,
+          InstructBlipEngine.open(EngineConfig.builder(ModelFixtures.modelDir(model)).build()));
+    }
+  }
+
+  @AfterAll
+  void closeEngines() {
+    engines.values().forEach(InstructBlipEngine::close);
+  }
+
+  Stream<Arguments> cases() throws IOException {
+    List<Arguments> all = new ArrayList<>();
+    for (String model : MODELS) {
+      for (JsonNode c : golden(model).get("cases")) {
+        all.add(Arguments.of(model, c.get("name").asText(), c));
+      }
+    }
+    return all.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void matchesTheReferenceAlone(String model, String name, JsonNode c) throws IOException {
+    double tolerance = golden(model).get("tolerance").asDouble();
+    EngineResult result = engines.get(model).infer(List.of(request(name, c))).get(0);
+    assertMatches(c.get("expected"), result, tolerance);
+  }
+
+  @Test
+  void everyAnswerIsTheSameInOneBatchAsAlone() throws IOException {
+    for (String model : MODELS) {
+      JsonNode golden = golden(model);
+      List<EngineRequest> requests = new ArrayList<>();
+      for (JsonNode c : golden.get("cases")) {
+        requests.add(request(c.get("name").asText(), c));
+      }
+      List<EngineResult> batched = engines.get(model).infer(requests, 4, 7);
+      int i = 0;
+      for (JsonNode c : golden.get("cases")) {
+        assertMatches(c.get("expected"), batched.get(i++), golden.get("tolerance").asDouble());
+      }
+    }
+  }
+
+  @Test
+  void seededSamplingIsTheSameAloneAndInABatch() throws IOException {
+    for (String model : MODELS) {
+      GenerationOverrides sampling =
+          GenerationOverrides.builder()
+              .doSample(true)
+              .topK(50)
+              .topP(0.9)
+              .temperature(0.8)
+              .seed(42L)
+              .maxNewTokens(10)
+              .build();
+      EngineRequest sampled =
+          new EngineRequest(
+              "s",
+              List.of(image("images/rgb.png")),
+              "What is in the image?",
+              TaskMode.GENERATE,
+              List.of(),
+              sampling);
+      EngineResult alone = engines.get(model).infer(List.of(sampled)).get(0);
+      List<EngineRequest> batch = new ArrayList<>();
+      for (JsonNode c : golden(model).get("cases")) {
+        batch.add(request(c.get("name").asText(), c));
+      }
+      batch.add(2, sampled);
+      EngineResult inBatch = engines.get(model).infer(batch, 3, 9).get(2);
+      assertTrue(alone.ok(), alone::errorMessage);
+      assertEquals(alone.tokenIds(), inBatch.tokenIds(), model);
+      assertEquals(alone.text(), inBatch.text(), model);
+    }
+  }
+
+  private static void assertMatches(JsonNode expected, EngineResult actual, double tolerance) {
+    assertNull(actual.errorCode(), actual.errorMessage());
+    assertEquals(ints(expected.get("qformer_input_ids")), actual.qformerInputIds(), "qformer ids");
+    assertEquals(ints(expected.get("prompt_ids")), actual.promptIds(), "prompt ids");
+    assertEquals(ints(expected.get("token_ids")), actual.tokenIds(), "token ids");
+    assertEquals(expected.get("text").asText(), actual.text(), "text");
+    assertEquals(
+        expected.get("finish_reason").asText(), actual.finishReason().wireName(), "finish reason");
+    JsonNode candidates = expected.get("candidates");
+    if (candidates != null && !candidates.isNull()) {
+      assertEquals(candidates.size(), actual.candidates().size());
+      for (int i = 0; i < candidates.size(); i++) {
+        JsonNode e = candidates.get(i);
+        RankedCandidate a = actual.candidates().get(i);
+        assertEquals(e.get("text").asText(), a.text(), "candidate order");
+        assertEquals(ints(e.get("token_ids")), a.tokenIds(), "candidate ids");
+        assertEquals(e.get("sum_logprob").asDouble(), a.sumLogprob(), tolerance, "sum_logprob");
+        assertEquals(e.get("mean_logprob").asDouble(), a.meanLogprob(), tolerance, "mean_logprob");
+      }
+    }
+  }
+
+  private static EngineRequest request(String id, JsonNode c) throws IOException {
+    List<byte[]> images = new ArrayList<>();
+    for (JsonNode path : c.get("images")) {
+      images.add(image(path.asText()));
+    }
+    JsonNode p = c.get("params");
+    GenerationOverrides overrides =
+        GenerationOverrides.builder()
+            .maxNewTokens(p.get("max_new_tokens").asInt())
+            .minNewTokens(p.get("min_new_tokens").asInt())
+            .numBeams(p.get("num_beams").asInt())
+            .lengthPenalty(p.get("length_penalty").asDouble())
+            .repetitionPenalty(p.get("repetition_penalty").asDouble())
+            .build();
+    JsonNode candidates = c.get("candidates");
+    List<String> texts = new ArrayList<>();
+    if (candidates != null && !candidates.isNull()) {
+      candidates.forEach(t -> texts.add(t.asText()));
+    }
+    return new EngineRequest(
+        id,
+        images,
+        c.get("instruction").asText(),
+        texts.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+        texts,
+        overrides);
+  }
+
+  private static byte[] image(String relative) throws IOException {
+    return Files.readAllBytes(ModelFixtures.root().resolve(relative));
+  }
+
+  private static JsonNode golden(String model) throws IOException {
+    Path file = ModelFixtures.root().resolve("golden").resolve(model).resolve("reference.json");
+    return JSON.readTree(file.toFile());
+  }
+
+  private static List<Integer> ints(JsonNode array) {
+    List<Integer> ids = new ArrayList<>();
+    array.forEach(n -> ids.add(n.asInt()));
+    return ids;
+  }
+}
