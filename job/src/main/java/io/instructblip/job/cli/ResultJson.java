@@ -1,0 +1,64 @@
+package io.instructblip.job.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.instructblip.engine.EngineResult;
+import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.generate.RankedCandidate;
+import java.util.List;
+
+/**
+ * The JSON form of an {@link EngineResult} printed by {@code infer}: the fields of the export
+ * tool's {@code reference} output (docs/model-format.md), plus the request id and timings; or the
+ * request id and its error.
+ */
+public final class ResultJson {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ResultJson() {}
+
+  /** One line of JSON for {@code result}. */
+  public static String toJson(EngineResult result, String model) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("id", result.id());
+    node.put("model", model);
+    if (!result.ok()) {
+      ObjectNode error = node.putObject("error");
+      error.put("code", result.errorCode().name());
+      error.put("message", result.errorMessage());
+      return node.toString();
+    }
+    ints(node.putArray("qformer_input_ids"), result.qformerInputIds());
+    ints(node.putArray("prompt_ids"), result.promptIds());
+    ints(node.putArray("token_ids"), result.tokenIds());
+    node.put("text", result.text());
+    node.put("finish_reason", result.finishReason().wireName());
+    node.put("num_prompt_tokens", result.promptTokens());
+    node.put("num_generated_tokens", result.generatedTokens());
+    if (result.candidates().isEmpty()) {
+      node.putNull("candidates");
+    } else {
+      ArrayNode candidates = node.putArray("candidates");
+      for (RankedCandidate c : result.candidates()) {
+        ObjectNode cn = candidates.addObject();
+        cn.put("text", c.text());
+        ints(cn.putArray("token_ids"), c.tokenIds());
+        cn.put("sum_logprob", c.sumLogprob());
+        cn.put("mean_logprob", c.meanLogprob());
+      }
+    }
+    StageTimings t = result.timings();
+    ObjectNode timings = node.putObject("timings_us");
+    timings.put("preprocess", t.preprocessMicros());
+    timings.put("vision_encoder", t.visionMicros());
+    timings.put("qformer", t.qformerMicros());
+    timings.put("llm", t.llmMicros());
+    timings.put("total", t.totalMicros());
+    return node.toString();
+  }
+
+  private static void ints(ArrayNode array, List<Integer> values) {
+    values.forEach(array::add);
+  }
+}
