@@ -1,5 +1,6 @@
 package io.instructblip.job;
 
+import io.instructblip.job.cli.BenchCommand;
 import io.instructblip.job.cli.InferCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "instructblip 0.1.0",
     description = "InstructBLIP on Flink: stream, batch or one-shot inference on ONNX Runtime.",
-    subcommands = {InferCommand.class})
+    subcommands = {InferCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

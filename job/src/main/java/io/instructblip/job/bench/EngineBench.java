@@ -1,0 +1,194 @@
+package io.instructblip.job.bench;
+
+import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.ModelManifest;
+import io.instructblip.engine.pipeline.GenerationLoop;
+import io.instructblip.engine.pipeline.PreparedRequest;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The engine's throughput, stage by stage, on one model directory: vision encoder and Q-Former
+ * images/s by batch size, decode tokens/s by running sequences, and the cost of a decode step with
+ * a short and a long context (the KV cache should keep it nearly flat).
+ */
+public final class EngineBench {
+  private final InstructBlipEngine engine;
+  private final byte[] image;
+  private final int warmup;
+  private final int runs;
+  private final PrintWriter out;
+
+  public EngineBench(
+      InstructBlipEngine engine, byte[] image, int warmup, int runs, PrintWriter out) {
+    this.engine = engine;
+    this.image = image;
+    this.warmup = warmup;
+    this.runs = runs;
+    this.out = out;
+  }
+
+  /** Runs every measurement and prints a table. */
+  public void run(int[] visionBatches, int[] decodeSequences, int shortContext, int longContext) {
+    ModelManifest m = engine.manifest();
+    out.printf(
+        Locale.ROOT,
+        "model %s (%s, %s): image %d, %d query tokens, LLM %d x %d layers, vocab %d; %d cores%n",
+        m.name(),
+        m.llmFamily(),
+        m.dtype(),
+        m.vision().imageSize(),
+        m.numQueryTokens(),
+        m.llm().hiddenSize(),
+        m.llm().numLayers(),
+        m.llm().vocabSize(),
+        Runtime.getRuntime().availableProcessors());
+    out.println("== vision encoder and Q-Former, images/s by batch size (median of runs)");
+    for (int batch : visionBatches) {
+      List<PreparedRequest> prepared = new ArrayList<>();
+      for (int i = 0; i < batch; i++) {
+        prepared.add(engine.preparer().prepare(request("v" + i, 1)));
+      }
+      List<FloatTensor> embeds = engine.visualFeatures().encode(prepared);
+      Measurement vision =
+          Measurement.of(
+              "vision_encoder batch " + batch,
+              warmup,
+              runs,
+              () -> engine.visualFeatures().encode(prepared));
+      Measurement qformer =
+          Measurement.of(
+              "qformer batch " + batch,
+              warmup,
+              runs,
+              () -> engine.visualFeatures().queryOutputs(prepared, embeds));
+      out.printf(
+          Locale.ROOT,
+          "batch %3d  vision %8.1f img/s (%8.2f ms)   qformer %8.1f img/s (%8.2f ms)%n",
+          batch,
+          batch * 1000 / vision.median(),
+          vision.median(),
+          batch * 1000 / qformer.median(),
+          qformer.median());
+      out.flush();
+    }
+    out.println("== decode, tokens/s by running sequences (greedy, one step = one token each)");
+    for (int sequences : decodeSequences) {
+      Measurement step = decodeStep(sequences);
+      out.printf(
+          Locale.ROOT,
+          "running %3d  %9.1f tokens/s   step %8.2f ms%n",
+          sequences,
+          sequences * 1000 / step.median(),
+          step.median());
+      out.flush();
+    }
+    out.println("== one decode step (1 sequence) by context length: the KV cache keeps it flat");
+    Measurement shortStep = contextStep(shortContext);
+    Measurement longStep = contextStep(longContext);
+    out.printf(
+        Locale.ROOT,
+        "context %4d: %8.3f ms   context %4d: %8.3f ms   ratio %.2f%n",
+        shortContext,
+        shortStep.median(),
+        longContext,
+        longStep.median(),
+        longStep.median() / shortStep.median());
+    out.flush();
+  }
+
+  /** The median time of one step with {@code sequences} greedy sequences running. */
+  private Measurement decodeStep(int sequences) {
+    int steps = warmup + runs;
+    GenerationOverrides neverStop =
+        GenerationOverrides.builder()
+            .numBeams(1)
+            .repetitionPenalty(1.0)
+            .maxNewTokens(steps + 2)
+            .minNewTokens(steps + 2)
+            .build();
+    List<GenerationLoop.Job> jobs = new ArrayList<>();
+    for (int i = 0; i < sequences; i++) {
+      EngineRequest r =
+          new EngineRequest(
+              "d" + i,
+              List.of(image),
+              "Describe the image in detail.",
+              TaskMode.GENERATE,
+              List.of(),
+              neverStop);
+      PreparedRequest p = engine.preparer().prepare(r);
+      FloatTensor queries =
+          engine
+              .visualFeatures()
+              .queryOutputs(List.of(p), engine.visualFeatures().encode(List.of(p)))
+              .get(0);
+      jobs.add(new GenerationLoop.Job(p, queries));
+    }
+    GenerationLoop<?> loop = engine.newGenerationLoop();
+    loop.admit(jobs);
+    Measurement m =
+        Measurement.of("decode step x" + sequences, warmup, runs, () -> check(loop.step()));
+    if (loop.runningSequences() != sequences) {
+      throw new IllegalStateException("a benchmark sequence stopped early");
+    }
+    return m;
+  }
+
+  /**
+   * One step of one sequence whose context is {@code context} positions: the model is started on
+   * {@code context} random input embeddings (the prompt's content does not change the cost).
+   */
+  private Measurement contextStep(int context) {
+    int steps = warmup + runs;
+    GenerationOverrides neverStop =
+        GenerationOverrides.builder()
+            .numBeams(1)
+            .repetitionPenalty(1.0)
+            .maxNewTokens(steps + 2)
+            .minNewTokens(steps + 2)
+            .build();
+    PreparedRequest p =
+        engine
+            .preparer()
+            .prepare(
+                new EngineRequest(
+                    "c" + context, List.of(image), "x", TaskMode.GENERATE, List.of(), neverStop));
+    // Random rows stand in for the query outputs so that rows + prompt = context positions; the
+    // content of the context does not change the cost of a step.
+    int rows = context - p.promptIds().length;
+    if (rows < 1) {
+      throw new IllegalArgumentException("context " + context + " is shorter than the prompt");
+    }
+    int width = engine.manifest().llm().hiddenSize();
+    SplittableRandom random = new SplittableRandom(7);
+    float[] data = new float[rows * width];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) random.nextGaussian() * 0.1f;
+    }
+    GenerationLoop<?> loop = engine.newGenerationLoop();
+    loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
+    return Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
+  }
+
+  private static void check(List<?> finished) {
+    if (!finished.isEmpty()) {
+      throw new IllegalStateException("a benchmark sequence finished early: " + finished);
+    }
+  }
+
+  private EngineRequest request(String id, int frames) {
+    List<byte[]> images = new ArrayList<>();
+    for (int i = 0; i < frames; i++) {
+      images.add(image);
+    }
+    return EngineRequest.generate(id, images, "What is in the image?");
+  }
+}

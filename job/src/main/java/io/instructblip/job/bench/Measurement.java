@@ -1,0 +1,53 @@
+package io.instructblip.job.bench;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Repeated timings of one operation after warm-up: median and spread in milliseconds. A benchmark
+ * reports medians and ratios of medians, never a single run.
+ *
+ * @param name what was measured
+ * @param millis every measured run, in milliseconds, sorted
+ */
+public record Measurement(String name, double[] millis) {
+
+  /** Times {@code action} {@code warmup} times unmeasured, then {@code runs} times measured. */
+  public static Measurement of(String name, int warmup, int runs, Runnable action) {
+    for (int i = 0; i < warmup; i++) {
+      action.run();
+    }
+    double[] millis = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      action.run();
+      millis[i] = (System.nanoTime() - start) / 1e6;
+    }
+    Arrays.sort(millis);
+    return new Measurement(name, millis);
+  }
+
+  /** The median run, in milliseconds. */
+  public double median() {
+    int n = millis.length;
+    return n % 2 == 1 ? millis[n / 2] : (millis[n / 2 - 1] + millis[n / 2]) / 2;
+  }
+
+  /** The {@code q} quantile (0..1), nearest rank. */
+  public double quantile(double q) {
+    int index = (int) Math.ceil(q * millis.length) - 1;
+    return millis[Math.max(0, Math.min(millis.length - 1, index))];
+  }
+
+  @Override
+  public String toString() {
+    return String.format(
+        Locale.ROOT,
+        "%-40s median %9.3f ms  p10 %9.3f  p90 %9.3f  (%d runs)",
+        name,
+        median(),
+        quantile(0.1),
+        quantile(0.9),
+        millis.length);
+  }
+}

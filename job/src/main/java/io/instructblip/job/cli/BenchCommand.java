@@ -1,0 +1,87 @@
+package io.instructblip.job.cli;
+
+import io.instructblip.engine.EngineConfig;
+import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.model.DeviceSpec;
+import io.instructblip.engine.model.SessionSettings;
+import io.instructblip.job.bench.EngineBench;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench}: throughput benchmarks with warm-up and repeated runs, reporting medians and
+ * ratios. {@code --suite engine} measures the engine stage by stage.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks with warm-up and repeated runs; prints medians and ratios.")
+public final class BenchCommand implements Callable<Integer> {
+
+  /** Which benchmark to run. */
+  public enum Suite {
+    /** The engine alone, stage by stage. */
+    ENGINE
+  }
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Model directory (e.g. small-vicuna).")
+  Path model;
+
+  @Option(names = "--suite", defaultValue = "engine", description = "engine (default).")
+  Suite suite;
+
+  @Option(names = "--image", description = "Image to use (default: a bundled sample image).")
+  Path image;
+
+  @Option(names = "--device", defaultValue = "cpu")
+  String device;
+
+  @Option(names = "--warmup", defaultValue = "3")
+  int warmup;
+
+  @Option(names = "--runs", defaultValue = "10")
+  int runs;
+
+  @Option(
+      names = "--vision-batches",
+      split = ",",
+      defaultValue = "1,2,4,8,16",
+      description = "Vision/Q-Former batch sizes (default: ${DEFAULT-VALUE}).")
+  int[] visionBatches;
+
+  @Option(
+      names = "--decode-sequences",
+      split = ",",
+      defaultValue = "1,4,16",
+      description = "Running sequences for decode throughput (default: ${DEFAULT-VALUE}).")
+  int[] decodeSequences;
+
+  @Option(names = "--short-context", defaultValue = "16")
+  int shortContext;
+
+  @Option(names = "--long-context", defaultValue = "128")
+  int longContext;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    byte[] bytes = Files.readAllBytes(image != null ? image : DemoModel.sampleImages().get(0));
+    EngineConfig config =
+        EngineConfig.builder(model)
+            .session(SessionSettings.builder().device(DeviceSpec.parse(device)).build())
+            .build();
+    try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
+      new EngineBench(engine, bytes, warmup, runs, out)
+          .run(visionBatches, decodeSequences, shortContext, longContext);
+    }
+    return 0;
+  }
+}
