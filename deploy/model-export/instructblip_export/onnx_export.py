@@ -146,8 +146,17 @@ def _float32_values(model: onnx.ModelProto, types: Dict[str, int]) -> set:
 
 def _value_types(model: onnx.ModelProto) -> Dict[str, int]:
     """Element types of every value of the float32 graph (markers read as Identity)."""
-    probe = onnx.ModelProto()
-    probe.CopyFrom(model)
+    # a copy without the weights (declared as typed inputs): models over 2 GB cannot be serialized for inference
+    initializers = list(model.graph.initializer)
+    del model.graph.initializer[:]
+    try:
+        probe = onnx.ModelProto()
+        probe.CopyFrom(model)
+    finally:
+        model.graph.initializer.extend(initializers)
+    probe.graph.input.extend(
+        onnx.helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)) for init in initializers
+    )
     del probe.graph.value_info[:]
     for node in probe.graph.node:
         if node.domain == MARKER_DOMAIN:

@@ -180,14 +180,16 @@ class ExternalDataTest(unittest.TestCase):
         saved = onnx_export.EXTERNAL_DATA_THRESHOLD
         onnx_export.EXTERNAL_DATA_THRESHOLD = 0  # as if it were over 2 GB
         try:
-            with tempfile.TemporaryDirectory() as out:
-                path = os.path.join(out, "embed_tokens.onnx")
-                onnx_export.export_stage(model, "embed_tokens", EmbedTokensStage(model), path, "float32")
-                self.assertEqual(sorted(os.listdir(out)), ["embed_tokens.onnx", "embed_tokens.onnx.data"])
-                self.assertGreaterEqual(os.path.getsize(path + ".data"), 256 * 32 * 4)
-                onnx.checker.check_model(path)
-                loaded = onnx.load(path)
-                self.assertEqual([i.name for i in loaded.graph.initializer], ["language_model.model.embed_tokens.weight"])
+            for dtype, size in (("float32", 4), ("float16", 2)):
+                with tempfile.TemporaryDirectory() as out:
+                    path = os.path.join(out, "embed_tokens.onnx")
+                    onnx_export.export_stage(model, "embed_tokens", EmbedTokensStage(model), path, dtype)
+                    self.assertEqual(sorted(os.listdir(out)), ["embed_tokens.onnx", "embed_tokens.onnx.data"])
+                    self.assertEqual(os.path.getsize(path + ".data"), 256 * 32 * size)
+                    onnx.checker.check_model(path)
+                    loaded = onnx.load(path)
+                    self.assertEqual([i.name for i in loaded.graph.initializer],
+                                     ["language_model.model.embed_tokens.weight"])
         finally:
             onnx_export.EXTERNAL_DATA_THRESHOLD = saved
 
