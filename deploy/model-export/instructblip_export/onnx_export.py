@@ -204,16 +204,18 @@ def convert_to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
     def is_float_constant(name):
         return (name in initializers or name in constants) and types.get(name) == TensorProto.FLOAT
 
+    def in_island(node) -> bool:
+        return any(i in keep for i in node.input) or any(o in keep for o in node.output)
+
     # which float constants are needed in float32 (inside an island) and which in float16
     need32, need16 = set(), set()
     for node in graph.node:
-        in_island = any(i in keep for i in node.input) or any(o in keep for o in node.output)
         for name in node.input:
             if is_float_constant(name):
-                (need32 if in_island else need16).add(name)
+                (need32 if in_island(node) else need16).add(name)
     renamed = {name: name + "__float32" for name in need32 & need16}
     for node in list(graph.node):
-        if node.op_type == "Constant" or not (any(i in keep for i in node.input) or any(o in keep for o in node.output)):
+        if node.op_type == "Constant" or not in_island(node):
             continue
         for index, name in enumerate(node.input):
             if name in renamed:
