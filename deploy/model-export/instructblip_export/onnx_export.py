@@ -213,7 +213,7 @@ def convert_to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
         for name in node.input:
             if is_float_constant(name):
                 (need32 if in_island(node) else need16).add(name)
-    renamed = {name: name + "__float32" for name in need32 & need16}
+    renamed = {name: name + "__float32" for name in sorted(need32 & need16)}
     for node in list(graph.node):
         if node.op_type == "Constant" or not in_island(node):
             continue
