@@ -18,7 +18,7 @@ loads strictly (see `checkpoint.load_state_dict_strict`). Written from the HF an
   no 1/sqrt(d) scaling, decoder output scaled by d_model**-0.5 only when `tie_word_embeddings` (FlanT5: false).
 - Float16: the graphs are traced in float32 and converted (see `onnx_export`). So that no precision-sensitive
   step depends on float16 rounding, RoPE angles are looked up in float32-computed tables, T5 buckets use integer
-  thresholds; RMS norms are left to ONNX Runtime's fused kernel (float32 accumulation).
+  thresholds, RMS norms and softmax run in float32 islands (`upcast`/`downcast`), as in HF's float16 models.
 - Masks are applied by *replacing* masked scores with `MASK_VALUE` (HF adds the dtype minimum). For a row with
   at least one visible key the result is identical; a fully masked row (only padding positions) gets a uniform
   distribution either way. Replacing avoids `-inf`/overflow when the graph is converted to float16.
@@ -35,6 +35,45 @@ from .configs import InstructBlipConfig, LlamaConfig, QFormerConfig, T5Config, V
 MASK_VALUE = -65504.0  # the float16 minimum: representable in both float32 and float16
 
 KV = Tuple[torch.Tensor, torch.Tensor]
+
+
+class PrecisionCasts:
+    """Whether traced graphs carry explicit float32 islands (set by `onnx_export` while tracing for float16).
+
+    Eager modules run in float32, where upcasts and downcasts are no-ops that tracing drops. For a float16 export the
+    precision-sensitive steps (RMS norms, softmax) are marked with Cast nodes, as HF's float16 models compute them:
+    the float16 conversion keeps what lies between `upcast` and `downcast` in float32.
+    """
+
+    enabled = False
+
+
+MARKER_DOMAIN = "instructblip.export"
+
+
+class _PrecisionCast(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, to_float32):  # eager: the model is float32, nothing to do
+        return x.clone()
+
+    @staticmethod
+    def symbolic(g, x, to_float32):
+        if not PrecisionCasts.enabled:
+            return x
+        # placeholder ops that keep the traced type; onnx_export turns them into Cast(FLOAT) / Cast(FLOAT16)
+        marker = g.op(MARKER_DOMAIN + "::" + ("Upcast" if to_float32 else "Downcast"), x)
+        marker.setType(x.type())
+        return marker
+
+
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """Start of a float32 island (no-op in float32 graphs)."""
+    return _PrecisionCast.apply(x, True) if PrecisionCasts.enabled else x
+
+
+def downcast(x: torch.Tensor) -> torch.Tensor:
+    """End of a float32 island (no-op in float32 graphs)."""
+    return _PrecisionCast.apply(x, False) if PrecisionCasts.enabled else x
 
 
 def gelu_new(x: torch.Tensor) -> torch.Tensor:
@@ -54,9 +93,10 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
 
 def masked_softmax(scores: torch.Tensor, visible: Optional[torch.Tensor]) -> torch.Tensor:
     """Softmax over the last axis in float32; positions where `visible` is false get no weight."""
+    scores = upcast(scores)
     if visible is not None:
         scores = scores.masked_fill(~visible, MASK_VALUE)
-    return torch.softmax(scores.float(), dim=-1).to(scores.dtype)
+    return downcast(torch.softmax(scores, dim=-1))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -319,8 +359,8 @@ class QFormerModel(nn.Module):
 class RMSNorm(nn.Module):
     """weight * x / sqrt(mean(x^2) + eps): LLaMA RMSNorm and T5LayerNorm (no mean subtraction, no bias).
 
-    Written as HF writes it, so that ONNX Runtime fuses it into `SimplifiedLayerNormalization` (which accumulates
-    in float32 also for float16 inputs: no overflow of the squares in float16 graphs).
+    Written as HF writes it (float32 inside, also in float16 graphs), so that ONNX Runtime fuses it into
+    `SimplifiedLayerNormalization`.
     """
 
     def __init__(self, size: int, eps: float):
@@ -329,9 +369,9 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        xf = x.float()
+        xf = upcast(x)
         normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * normed.to(self.weight.dtype)
+        return self.weight * downcast(normed)
 
 
 def rotate_half(x: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ import onnx
 import torch
 from onnx import TensorProto, numpy_helper
 
-from .modeling import InstructBlipModel
+from .modeling import MARKER_DOMAIN, InstructBlipModel, PrecisionCasts
 from .stages import load_stages
 
 OPSET = 17
@@ -130,26 +130,130 @@ def stage_io(model: InstructBlipModel, name: str, stage) -> Tuple[tuple, Dict[st
     raise ValueError(f"no stage named {name!r}")
 
 
-def convert_to_float16(model: onnx.ModelProto) -> None:
-    """Turns every float32 tensor of a traced float32 graph into float16, in place."""
+def _float32_values(model: onnx.ModelProto, types: Dict[str, int]) -> set:
+    """Float values that stay float32: outputs of `Upcast` markers and everything computed from them until a
+    `Downcast` marker (nodes are in topological order in ONNX)."""
+    keep = set()
+    for node in model.graph.node:
+        if node.domain == MARKER_DOMAIN:
+            if node.op_type == "Upcast":
+                keep.add(node.output[0])
+            continue
+        if any(i in keep for i in node.input):
+            keep.update(o for o in node.output if types.get(o) == TensorProto.FLOAT)
+    return keep
 
-    def convert_tensor(t: TensorProto) -> None:
-        if t.data_type == TensorProto.FLOAT:
-            array = numpy_helper.to_array(t).astype(np.float16)
-            t.CopyFrom(numpy_helper.from_array(array, t.name))
 
+def _value_types(model: onnx.ModelProto) -> Dict[str, int]:
+    """Element types of every value of the float32 graph (markers read as Identity)."""
+    # a copy without the weights (declared as typed inputs): models over 2 GB cannot be serialized for inference
+    initializers = list(model.graph.initializer)
+    del model.graph.initializer[:]
+    try:
+        probe = onnx.ModelProto()
+        probe.CopyFrom(model)
+    finally:
+        model.graph.initializer.extend(initializers)
+    probe.graph.input.extend(
+        onnx.helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)) for init in initializers
+    )
+    del probe.graph.value_info[:]
+    for node in probe.graph.node:
+        if node.domain == MARKER_DOMAIN:
+            node.CopyFrom(onnx.helper.make_node("Identity", list(node.input), list(node.output), name=node.name))
+    kept_opsets = [o for o in probe.opset_import if o.domain != MARKER_DOMAIN]
+    del probe.opset_import[:]
+    probe.opset_import.extend(kept_opsets)
+    probe = onnx.shape_inference.infer_shapes(probe)
+    types: Dict[str, int] = {}
+    for value in list(probe.graph.input) + list(probe.graph.output) + list(probe.graph.value_info):
+        types[value.name] = value.type.tensor_type.elem_type
+    return types
+
+
+def convert_to_float16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A float16 version of a float32 graph traced with `PrecisionCasts.enabled`.
+
+    Every float32 tensor (initializers, constants, casts, boundary values) becomes float16, except the float32
+    islands between the `Upcast` and `Downcast` markers, which become Cast nodes; a constant used both inside
+    and outside an island is duplicated.
+    """
+    types = _value_types(model)
+    keep = _float32_values(model, types)
     graph = model.graph
-    for init in graph.initializer:
-        convert_tensor(init)
+    del graph.value_info[:]  # intermediate types change; the checker infers them again
+    for node in graph.node:  # the island markers become casts
+        if node.domain == MARKER_DOMAIN:
+            to = TensorProto.FLOAT if node.op_type == "Upcast" else TensorProto.FLOAT16
+            node.CopyFrom(onnx.helper.make_node("Cast", list(node.input), list(node.output), name=node.name, to=to))
+    kept_opsets = [o for o in model.opset_import if o.domain != MARKER_DOMAIN]
+    del model.opset_import[:]
+    model.opset_import.extend(kept_opsets)
+    initializers = {init.name: init for init in graph.initializer}
+    for name, init in initializers.items():
+        types[name] = init.data_type
+    marker_casts = {n.output[0] for n in graph.node if n.op_type == "Cast" and n.output[0] in keep}
+    constants = {}
     for node in graph.node:
+        if node.op_type == "Constant":
+            value = next((a for a in node.attribute if a.name == "value"), None)
+            if value is not None:
+                types[node.output[0]] = value.t.data_type
+                constants[node.output[0]] = node
+
+    def is_float_constant(name):
+        return (name in initializers or name in constants) and types.get(name) == TensorProto.FLOAT
+
+    def in_island(node) -> bool:
+        return any(i in keep for i in node.input) or any(o in keep for o in node.output)
+
+    # which float constants are needed in float32 (inside an island) and which in float16
+    need32, need16 = set(), set()
+    for node in graph.node:
+        for name in node.input:
+            if is_float_constant(name):
+                (need32 if in_island(node) else need16).add(name)
+    renamed = {name: name + "__float32" for name in sorted(need32 & need16)}
+    for node in list(graph.node):
+        if node.op_type == "Constant" or not in_island(node):
+            continue
+        for index, name in enumerate(node.input):
+            if name in renamed:
+                node.input[index] = renamed[name]
+    for name, new_name in renamed.items():
+        if name in initializers:
+            copy = TensorProto()
+            copy.CopyFrom(initializers[name])
+            copy.name = new_name
+            graph.initializer.append(copy)
+        else:
+            copy = onnx.NodeProto()
+            copy.CopyFrom(constants[name])
+            copy.output[0] = new_name
+            copy.name = constants[name].name + "__float32"
+            graph.node.insert(list(graph.node).index(constants[name]) + 1, copy)
+
+    def to_half(t: TensorProto) -> None:
+        if t.data_type == TensorProto.FLOAT:
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name))
+
+    float32_constants = (need32 - set(renamed)) | set(renamed.values())
+    for init in graph.initializer:
+        if init.name not in float32_constants:
+            to_half(init)
+    for node in graph.node:
+        output_is_float32 = node.output[0] in keep or node.output[0] in float32_constants
         for attr in node.attribute:
-            if attr.type == onnx.AttributeProto.TENSOR:
-                convert_tensor(attr.t)
+            if attr.type == onnx.AttributeProto.TENSOR and not output_is_float32:
+                to_half(attr.t)
             if node.op_type == "Cast" and attr.name == "to" and attr.i == TensorProto.FLOAT:
-                attr.i = TensorProto.FLOAT16
-    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
-        if value.type.tensor_type.elem_type == TensorProto.FLOAT:
-            value.type.tensor_type.elem_type = TensorProto.FLOAT16
+                if node.output[0] not in marker_casts:
+                    attr.i = TensorProto.FLOAT16
+    for value in list(graph.input) + list(graph.output):
+        tensor_type = value.type.tensor_type
+        if tensor_type.elem_type == TensorProto.FLOAT and value.name not in keep:
+            tensor_type.elem_type = TensorProto.FLOAT16
+    return model
 
 
 def _set_boundary_shapes(model: onnx.ModelProto, names: List[str], outputs, axes) -> None:
@@ -195,26 +299,41 @@ def export_stage(model: InstructBlipModel, name: str, stage, path: str, dtype: s
     args, axes = stage_io(model, name, stage)
     with tempfile.TemporaryDirectory(prefix="ibexport-") as tmp:
         traced_path = os.path.join(tmp, "traced.onnx")
-        with torch.no_grad(), warnings.catch_warnings():
-            # torch 1.13 warns about the None past of decoder_init's trace; the graph is checked below
-            warnings.filterwarnings("ignore", message="The shape inference of prim::Constant type is missing")
-            torch.onnx.export(
-                stage,
-                args,
-                traced_path,
-                input_names=stage.input_names(),
-                output_names=stage.output_names(),
-                dynamic_axes=axes,
-                opset_version=OPSET,
-                do_constant_folding=True,
-            )
+        PrecisionCasts.enabled = dtype == "float16"
+        try:
+            _trace(stage, args, traced_path, axes)
+        finally:
+            PrecisionCasts.enabled = False
         onnx_model = onnx.load(traced_path)  # also reads any external data torch wrote beside it
         with torch.no_grad():
             outputs = stage(*args)
     _set_boundary_shapes(onnx_model, stage.output_names(), outputs, axes)
     if dtype == "float16":
-        convert_to_float16(onnx_model)
+        onnx_model = convert_to_float16(onnx_model)
     _finalize(onnx_model)
+    _save(onnx_model, path)
+
+
+def _trace(stage, args, traced_path: str, axes) -> None:
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 1.13 warns about the None past of decoder_init and the island markers; the graph is checked when saved
+        warnings.filterwarnings("ignore", message="The shape inference of .* type is missing")
+        warnings.filterwarnings("ignore", category=FutureWarning, module="instructblip_export")
+        torch.onnx.export(
+            stage,
+            args,
+            traced_path,
+            input_names=stage.input_names(),
+            output_names=stage.output_names(),
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            custom_opsets={MARKER_DOMAIN: 1} if PrecisionCasts.enabled else None,
+        )
+
+
+def _save(onnx_model: onnx.ModelProto, path: str) -> None:
+    """Saves and checks; weights over the threshold go to one `<file>.data` beside it."""
     data_name = os.path.basename(path) + ".data"
     data_path = os.path.join(os.path.dirname(path), data_name)
     if os.path.exists(data_path):

@@ -31,10 +31,12 @@ class Preset:
 def _vision(tiny: bool) -> VisionConfig:
     if tiny:
         return VisionConfig(
-            hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, image_size=32, patch_size=8
+            hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, image_size=32,
+            patch_size=8,
         )
     return VisionConfig(
-        hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=8, image_size=224, patch_size=14
+        hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=8, image_size=224,
+        patch_size=14,
     )
 
 

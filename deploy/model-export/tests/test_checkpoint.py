@@ -1,4 +1,8 @@
 """Reading HF checkpoint folders: config, safetensors / .bin (sharded too), strict loading, tokenizer recipe."""
+import argparse
+import contextlib
+import dataclasses
+import io
 import json
 import os
 import shutil
@@ -12,7 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from instructblip_export import checkpoint as ckpt  # noqa: E402
 from instructblip_export.configs import ConfigError, InstructBlipConfig  # noqa: E402
-from instructblip_export.export_cmd import export_checkpoint  # noqa: E402
+from instructblip_export.export_cmd import add_arguments, export_checkpoint, run  # noqa: E402
+from instructblip_export.modeling import InstructBlipModel  # noqa: E402
 from instructblip_export.presets import build_preset_model, get_preset  # noqa: E402
 
 try:
@@ -147,6 +152,15 @@ class StrictLoadingTest(unittest.TestCase):
     def test_bin_vicuna(self):
         self.assert_loads("tiny-vicuna", "bin")
 
+    def test_tied_lm_head_comes_from_shared(self):
+        base = get_preset("tiny-flant5").config
+        tied = dataclasses.replace(base, text_config=dataclasses.replace(base.text_config, tie_word_embeddings=True))
+        model = InstructBlipModel(tied)
+        state = {k: torch.randn(v.shape) for k, v in model.state_dict().items() if k != "language_model.lm_head.weight"}
+        ignored = ckpt.load_state_dict_strict(model, state)
+        self.assertEqual(ignored, [])
+        self.assertTrue(torch.equal(model.language_model.lm_head.weight, state["language_model.shared.weight"]))
+
     def assert_fails(self, message_part, **kwargs):
         write_checkpoint(self.folder, "tiny-vicuna", **kwargs)
         with self.assertRaises(ckpt.CheckpointError) as ctx:
@@ -216,6 +230,18 @@ class CheckpointExportTest(unittest.TestCase):
                                                      "padding_side": "right"})
         self.assertEqual(manifest["special_tokens"]["decoder_start"], 0)
         self.assertEqual(manifest["special_tokens"]["llm_pad"], 0)
+
+    def test_command_reports_a_bad_checkpoint_with_exit_code_1(self):
+        write_checkpoint(self.folder, "tiny-vicuna", drop=["query_tokens"])
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            code = run(parser.parse_args(["--checkpoint", self.folder, "--out", self.out]))
+        self.assertEqual(code, 1)
+        self.assertIn("export failed: the checkpoint weights do not match its config.json: missing tensors: "
+                      "query_tokens.", stderr.getvalue())
+        self.assertFalse(os.path.exists(self.out))
 
     def test_missing_tokenizer_json_says_how_to_convert(self):
         write_checkpoint(self.folder, "tiny-vicuna", special_map={"eos_token": "</s>"})

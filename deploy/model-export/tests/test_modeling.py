@@ -306,6 +306,19 @@ class T5StagesTest(unittest.TestCase):
         torch.testing.assert_close(enc, exp_enc, rtol=1e-4, atol=1e-4)
         torch.testing.assert_close(init[0], exp_logits, rtol=1e-4, atol=1e-4)
 
+    def test_tied_embeddings_scale_the_decoder_output(self):
+        base = get_preset("tiny-flant5").config
+        tied = dataclasses.replace(base, text_config=dataclasses.replace(base.text_config, tie_word_embeddings=True))
+        model = InstructBlipModel(tied)
+        init_weights(model, seed=5)
+        model.eval()
+        lm = model.language_model
+        hidden = torch.randn(1, 3, 32)
+        with torch.no_grad():
+            torch.testing.assert_close(lm.logits(hidden), (hidden * 32 ** -0.5) @ lm.lm_head.weight.T)
+            untied = build_preset_model("tiny-flant5").language_model
+            torch.testing.assert_close(untied.logits(hidden), hidden @ untied.lm_head.weight.T)
+
     def test_init_then_steps_equals_one_pass(self):
         enc = self.run_stage("encoder", torch.randn(1, 6, 32), self.ones(1, 6))
         ids = torch.tensor([[0, 4, 8, 15, 16]])
