@@ -182,11 +182,6 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
     return true;
   }
 
-  /** Whether the element is still waiting for its answer. */
-  protected final boolean isPending(long seq) {
-    return inFlight.containsKey(seq);
-  }
-
   private void answer(Pending<IN> pending, Result<OUT> result) {
     long latency = getProcessingTimeService().getCurrentProcessingTime() - pending.arrivedAtMillis;
     metrics.recordAnswer(result.status(), Math.max(0, latency), result.generatedTokens());
@@ -215,11 +210,6 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
             + failure.getClass().getName()
             + ": "
             + failure.getMessage());
-  }
-
-  /** The elements in the table, oldest first. */
-  protected final int inFlightCount() {
-    return inFlight.size();
   }
 
   @Override

@@ -189,12 +189,9 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStageOperator<IN,
     try {
       mailbox.execute(() -> batchDone(batch, finalResults, finalFailure), "batch completed");
     } catch (RejectedExecutionException e) {
-      LOG.debug("Stage '{}' closed before a batch completed; its results are dropped", getName());
+      LOG.debug(
+          "Stage '{}' closed before a batch completed; its results are dropped", getOperatorName());
     }
-  }
-
-  private String getName() {
-    return getOperatorName();
   }
 
   /** Task thread: answers every element of a finished batch, then dispatches the next one. */
