@@ -36,6 +36,8 @@
  *   <li>Backpressure: at most {@code maxInFlight} elements per subtask; a full operator yields to
  *       the mailbox instead of taking input. {@code endInput()} waits until every element is
  *       answered.
+ *   <li>Time: deadlines, max-wait and latency use processing time. Outputs carry no event
+ *       timestamps and watermarks pass straight through (the pipeline is not event-time based).
  *   <li>Engines: {@link io.instructblip.flink.SharedEngineRegistry} shares one engine per key per
  *       JVM (see its classloader caveat).
  * </ul>

@@ -208,6 +208,10 @@ class MicroBatchOperatorTest {
       h.endInput();
       assertEquals(List.of("out:run2"), h.extractOutputValues(), "run1's late result discarded");
       assertEquals(List.of(List.of("run1", "run2")), FakeBatchFunction.BATCHES);
+      StageMetrics metrics = ((MicroBatchOperator<?, ?>) h.getOperator()).metrics();
+      assertEquals(2, metrics.timeoutCount());
+      assertEquals(1, metrics.okCount());
+      assertEquals(2, metrics.batchSizes().getStatistics().getMax());
       assertEquals(0, h.getProcessingTimeService().getNumActiveTimers());
     }
   }
