@@ -3,9 +3,11 @@ package io.instructblip.flink;
 import io.instructblip.engine.ErrorCode;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.slf4j.Logger;
@@ -37,7 +39,7 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
   private final ContinuousBatchingConfig config;
 
   private transient ArrayDeque<Pending<IN>> waiting;
-  private transient Map<String, Long> running;
+  private transient Set<Long> running;
   private transient Map<String, Long> byRequestId;
   private transient volatile int waitingGauge;
   private transient StepLoop<IN, OUT> loop;
@@ -52,7 +54,7 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
     this.function = Objects.requireNonNull(function, "function");
     this.config = config;
     this.waiting = new ArrayDeque<>();
-    this.running = new HashMap<>();
+    this.running = new HashSet<>();
     this.byRequestId = new HashMap<>();
   }
 
@@ -87,14 +89,14 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
   private void admitWaiting() {
     while (running.size() < config.maxRunning() && !waiting.isEmpty()) {
       Pending<IN> pending = waiting.pollFirst();
-      running.put(pending.requestId(), pending.seq);
-      loop.admit(pending.requestId(), pending.element);
+      running.add(pending.seq);
+      loop.admit(pending.seq, pending.requestId(), pending.element);
     }
     waitingGauge = waiting.size();
   }
 
   /** Stage thread: hands the sequences that finished in a step to the task thread. */
-  private void stepFinished(List<Result<OUT>> results) {
+  private void stepFinished(List<StepLoop.Finished<OUT>> results) {
     try {
       mailbox.execute(() -> answer(results), "sequences finished");
     } catch (RejectedExecutionException e) {
@@ -102,25 +104,24 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
     }
   }
 
-  private void answer(List<Result<OUT>> results) {
-    for (Result<OUT> result : results) {
-      Long seq = running.remove(result.requestId());
-      if (seq == null) {
+  private void answer(List<StepLoop.Finished<OUT>> results) {
+    for (StepLoop.Finished<OUT> finished : results) {
+      if (!running.remove(finished.seq())) {
         continue; // timed out (and cancelled) before it finished: already answered
       }
-      byRequestId.remove(result.requestId());
-      complete(seq, result);
+      byRequestId.remove(finished.result().requestId(), finished.seq());
+      complete(finished.seq(), finished.result());
     }
     admitWaiting();
   }
 
   @Override
   protected void onTimedOut(Pending<IN> pending) {
-    byRequestId.remove(pending.requestId());
+    byRequestId.remove(pending.requestId(), pending.seq);
     if (waiting.remove(pending)) {
       waitingGauge = waiting.size();
-    } else if (running.remove(pending.requestId()) != null) {
-      loop.cancel(pending.requestId());
+    } else if (running.remove(pending.seq)) {
+      loop.cancel(pending.seq, pending.requestId());
       admitWaiting();
     }
   }

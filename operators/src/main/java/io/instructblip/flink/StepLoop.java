@@ -1,9 +1,9 @@
 package io.instructblip.flink;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -15,30 +15,37 @@ import org.slf4j.LoggerFactory;
  * order the task thread sent them, at step boundaries, then advances the running sequences one step
  * while any run, and sleeps (blocks on its command queue) while none does.
  *
- * <p>Finished results of each step go to {@code sink} (which hands them to the task thread). The
- * {@link Stepper} is used from this thread only, and closed on it when the loop stops.
+ * <p>Finished results of each step go to {@code sink} (which hands them to the task thread), each
+ * tagged with the sequence number of the admission it answers, so that a stale result can never
+ * answer a later element with the same request id. The {@link Stepper} is used from this thread
+ * only, and closed on it when the loop stops.
  */
 final class StepLoop<IN, OUT> implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StepLoop.class);
 
   private sealed interface Command<IN> permits Admit, Cancel, Stop {}
 
-  private record Admit<IN>(String requestId, IN element) implements Command<IN> {}
+  private record Admit<IN>(long seq, String requestId, IN element) implements Command<IN> {}
 
-  private record Cancel<IN>(String requestId) implements Command<IN> {}
+  private record Cancel<IN>(long seq, String requestId) implements Command<IN> {}
 
   private record Stop<IN>() implements Command<IN> {}
 
   private final Stepper<IN, OUT> stepper;
-  private final Consumer<List<Result<OUT>>> sink;
+  private final Consumer<List<Finished<OUT>>> sink;
   private final BiFunction<String, Throwable, Result<OUT>> failure;
   private final Consumer<Integer> stepSizes;
   private final LinkedBlockingQueue<Command<IN>> commands = new LinkedBlockingQueue<>();
-  private final Set<String> active = new LinkedHashSet<>();
+
+  /** Running sequences: request id to the sequence number of their admission. */
+  private final Map<String, Long> active = new LinkedHashMap<>();
+
+  /** A result and the sequence number of the admission it answers. */
+  record Finished<OUT>(long seq, Result<OUT> result) {}
 
   StepLoop(
       Stepper<IN, OUT> stepper,
-      Consumer<List<Result<OUT>>> sink,
+      Consumer<List<Finished<OUT>>> sink,
       BiFunction<String, Throwable, Result<OUT>> failure,
       Consumer<Integer> stepSizes) {
     this.stepper = stepper;
@@ -47,12 +54,12 @@ final class StepLoop<IN, OUT> implements Runnable {
     this.stepSizes = stepSizes;
   }
 
-  void admit(String requestId, IN element) {
-    commands.add(new Admit<>(requestId, element));
+  void admit(long seq, String requestId, IN element) {
+    commands.add(new Admit<>(seq, requestId, element));
   }
 
-  void cancel(String requestId) {
-    commands.add(new Cancel<>(requestId));
+  void cancel(long seq, String requestId) {
+    commands.add(new Cancel<>(seq, requestId));
   }
 
   void stop() {
@@ -76,7 +83,7 @@ final class StepLoop<IN, OUT> implements Runnable {
 
   private void loop() throws InterruptedException {
     while (true) {
-      List<Result<OUT>> finished = new ArrayList<>();
+      List<Finished<OUT>> finished = new ArrayList<>();
       Command<IN> command = active.isEmpty() ? commands.take() : commands.poll();
       while (command != null) {
         if (command instanceof Stop<IN>) {
@@ -94,34 +101,36 @@ final class StepLoop<IN, OUT> implements Runnable {
     }
   }
 
-  private void apply(Command<IN> command, List<Result<OUT>> finished) {
+  private void apply(Command<IN> command, List<Finished<OUT>> finished) {
     if (command instanceof Admit<IN> admit) {
       try {
         stepper.admit(admit.element());
-        active.add(admit.requestId());
+        active.put(admit.requestId(), admit.seq());
       } catch (Exception e) {
-        finished.add(failure.apply(admit.requestId(), e));
+        finished.add(new Finished<>(admit.seq(), failure.apply(admit.requestId(), e)));
       }
     } else if (command instanceof Cancel<IN> cancel) {
-      if (active.remove(cancel.requestId())) {
+      if (active.remove(cancel.requestId(), cancel.seq())) {
         stepper.cancel(cancel.requestId());
       }
     }
   }
 
-  private void step(List<Result<OUT>> finished) {
+  private void step(List<Finished<OUT>> finished) {
     stepSizes.accept(active.size());
     try {
       for (Result<OUT> result : stepper.step()) {
-        if (active.remove(result.requestId())) {
-          finished.add(result);
+        Long seq = active.remove(result.requestId());
+        if (seq != null) {
+          finished.add(new Finished<>(seq, result));
         } else {
           LOG.warn("The stepper finished unknown sequence '{}'; ignored", result.requestId());
         }
       }
     } catch (Exception e) {
-      for (String requestId : active) {
-        finished.add(failure.apply(requestId, e));
+      for (Map.Entry<String, Long> entry : active.entrySet()) {
+        String requestId = entry.getKey();
+        finished.add(new Finished<>(entry.getValue(), failure.apply(requestId, e)));
         try {
           stepper.cancel(requestId);
         } catch (RuntimeException cancelFailure) {

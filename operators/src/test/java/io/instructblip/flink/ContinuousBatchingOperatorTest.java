@@ -147,6 +147,28 @@ class ContinuousBatchingOperatorTest {
   }
 
   @Test
+  void aStaleResultNeverAnswersALaterElementWithTheSameRequestId() throws Exception {
+    FakeStepFunction.gated();
+    try (var h = harness(config(2, 8))) {
+      h.open();
+      h.setProcessingTime(0);
+      h.processElement(new TestRequest("x", 100, 1, "p"), 0);
+      FakeStepFunction.awaitBlockedInStep(1); // this step will finish the first "x"
+      h.setProcessingTime(100); // ... but it times out first
+      h.processElement(TestRequest.withSteps("x", 2), 0); // same id, admitted again
+      FakeStepFunction.ungate();
+      h.endInput();
+
+      assertEquals(List.of("x=TIMEOUT"), failures(h));
+      assertEquals(List.of("gen:x"), h.extractOutputValues());
+      assertEquals(
+          2,
+          operator(h).metrics().generatedTokenCount(),
+          "the answer is the second x's (2 tokens), not the first's stale one (1 token)");
+    }
+  }
+
+  @Test
   void checkpointDoesNotWaitAndRestoredSequencesRestartOnce() throws Exception {
     OperatorSubtaskState snapshot;
     FakeStepFunction.gated();
