@@ -159,7 +159,7 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
     return Result.timeout(
         pending.requestId(),
         "stage '"
-            + getOperatorName()
+            + stageName()
             + "' did not answer before the request's deadline ("
             + pending.compact.deadlineMillis()
             + " epoch ms)");
@@ -192,7 +192,7 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
           StageOutputs.FAILURES,
           new StreamRecord<>(
               new StageFailure(
-                  pending.requestId(), getOperatorName(), result.errorCode(), result.message())));
+                  pending.requestId(), stageName(), result.errorCode(), result.message())));
     }
   }
 
@@ -205,7 +205,7 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
         requestId,
         ErrorCode.INTERNAL,
         "stage '"
-            + getOperatorName()
+            + stageName()
             + "' failed: "
             + failure.getClass().getName()
             + ": "
@@ -247,10 +247,16 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
     return metrics;
   }
 
+  /** The stage's name: the operator name given in the job (e.g. "vision-encoder"). */
+  protected final String stageName() {
+    String name = getOperatorConfig().getOperatorName();
+    return name == null || name.isBlank() ? getClass().getSimpleName() : name;
+  }
+
   /** The stage context handed to the stage function. */
   protected final StageContext stageContext() {
     return new StageContext(
-        getOperatorName(),
+        stageName(),
         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
         getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
   }

@@ -22,15 +22,24 @@ import java.util.Objects;
  * @param maxInFlight elements held per subtask (queued or running); when reached, the operator
  *     stops taking input (backpressure); at least {@code maxBatchSize}
  * @param defaultTimeout the deadline applied to elements without one ({@link Duration#ZERO}: none)
+ * @param failJobOnBatchError when a whole batch throws: {@code false} (default) answers each of its
+ *     elements with an error; {@code true} fails the task instead, so the job restarts from its
+ *     last checkpoint and the batch's elements run again (for failures known to be transient, e.g.
+ *     a lost GPU)
  */
 public record BatchingConfig(
-    int maxBatchSize, Duration maxWait, int maxInFlight, Duration defaultTimeout)
+    int maxBatchSize,
+    Duration maxWait,
+    int maxInFlight,
+    Duration defaultTimeout,
+    boolean failJobOnBatchError)
     implements Serializable {
 
   public static final int DEFAULT_MAX_BATCH_SIZE = 8;
   public static final Duration DEFAULT_MAX_WAIT = Duration.ofMillis(10);
   public static final int DEFAULT_MAX_IN_FLIGHT = 64;
   public static final Duration DEFAULT_TIMEOUT = Duration.ZERO;
+  public static final boolean DEFAULT_FAIL_JOB_ON_BATCH_ERROR = false;
 
   public BatchingConfig {
     Objects.requireNonNull(maxWait, "maxWait");
@@ -75,6 +84,7 @@ public record BatchingConfig(
     private Duration maxWait = DEFAULT_MAX_WAIT;
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private Duration defaultTimeout = DEFAULT_TIMEOUT;
+    private boolean failJobOnBatchError = DEFAULT_FAIL_JOB_ON_BATCH_ERROR;
 
     private Builder() {}
 
@@ -98,9 +108,15 @@ public record BatchingConfig(
       return this;
     }
 
+    public Builder failJobOnBatchError(boolean failJobOnBatchError) {
+      this.failJobOnBatchError = failJobOnBatchError;
+      return this;
+    }
+
     /** Validates and builds; throws {@link EngineException} (INVALID_PARAMETER) if inconsistent. */
     public BatchingConfig build() {
-      return new BatchingConfig(maxBatchSize, maxWait, maxInFlight, defaultTimeout);
+      return new BatchingConfig(
+          maxBatchSize, maxWait, maxInFlight, defaultTimeout, failJobOnBatchError);
     }
   }
 }

@@ -100,7 +100,7 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
     try {
       mailbox.execute(() -> answer(results), "sequences finished");
     } catch (RejectedExecutionException e) {
-      LOG.debug("Stage '{}' closed; {} finished sequences dropped", getOperatorName(), results);
+      LOG.debug("Stage '{}' closed; {} finished sequences dropped", stageName(), results);
     }
   }
 
@@ -148,7 +148,7 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
       stageThread.join(STAGE_THREAD_STOP_MILLIS);
       if (stageThread.isAlive()) {
         stageThread.interrupt();
-        LOG.warn("The stage thread of '{}' did not stop within 10 s", getOperatorName());
+        LOG.warn("The stage thread of '{}' did not stop within 10 s", stageName());
       }
     }
   }

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.util.FlinkRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -181,7 +182,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStageOperator<IN,
       failure = t;
     }
     if (!completed.compareAndSet(false, true)) {
-      LOG.warn("Refused a second completion of a batch in stage '{}'", getOperatorName());
+      LOG.warn("Refused a second completion of a batch in stage '{}'", stageName());
       return;
     }
     List<Result<OUT>> finalResults = results;
@@ -189,14 +190,23 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStageOperator<IN,
     try {
       mailbox.execute(() -> batchDone(batch, finalResults, finalFailure), "batch completed");
     } catch (RejectedExecutionException e) {
-      LOG.debug(
-          "Stage '{}' closed before a batch completed; its results are dropped", getOperatorName());
+      LOG.debug("Stage '{}' closed before a batch completed; its results are dropped", stageName());
     }
   }
 
   /** Task thread: answers every element of a finished batch, then dispatches the next one. */
   private void batchDone(List<Pending<IN>> batch, List<Result<OUT>> results, Throwable failure) {
     batchRunning = false;
+    if (failure != null && config.failJobOnBatchError()) {
+      throw new FlinkRuntimeException(
+          "a batch of "
+              + batch.size()
+              + " elements failed in stage '"
+              + stageName()
+              + "' and failJobOnBatchError is set: failing the task to restart from the last"
+              + " checkpoint",
+          failure);
+    }
     for (int i = 0; i < batch.size(); i++) {
       Pending<IN> pending = batch.get(i);
       Result<OUT> result;
@@ -223,7 +233,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStageOperator<IN,
     if (stageThread != null) {
       stageThread.shutdownNow();
       if (!stageThread.awaitTermination(STAGE_THREAD_STOP_MILLIS, TimeUnit.MILLISECONDS)) {
-        LOG.warn("The stage thread of '{}' did not stop within 10 s", getOperatorName());
+        LOG.warn("The stage thread of '{}' did not stop within 10 s", stageName());
       }
     }
     if (processor != null) {

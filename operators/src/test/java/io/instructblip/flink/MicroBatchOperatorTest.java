@@ -2,6 +2,7 @@ package io.instructblip.flink;
 
 import static io.instructblip.flink.Mailboxes.runMailsUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.util.FlinkRuntimeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -127,6 +129,23 @@ class MicroBatchOperatorTest {
           List.of("bad1=IMAGE_UNREADABLE", "boom=MODEL_ERROR", "b=MODEL_ERROR"), failures(h));
       StageFailure failure = h.getSideOutput(StageOutputs.FAILURES).peek().getValue();
       assertEquals("cannot decode bad1", failure.message());
+    }
+  }
+
+  @Test
+  void aBatchErrorFailsTheTaskWhenConfiguredTo() throws Exception {
+    BatchingConfig config =
+        BatchingConfig.builder().maxBatchSize(1).maxInFlight(4).failJobOnBatchError(true).build();
+    try (var h = harness(config)) {
+      h.open();
+      h.processElement(TestRequest.of("boom"), 0);
+      FlinkRuntimeException e =
+          assertThrows(FlinkRuntimeException.class, () -> runMailsUntil(h, () -> false));
+      assertEquals(
+          "a batch of 1 elements failed in stage 'MicroBatchOperator' and failJobOnBatchError is"
+              + " set: failing the task to restart from the last checkpoint",
+          e.getMessage());
+      assertEquals(List.of(), failures(h));
     }
   }
 

@@ -44,7 +44,8 @@ class StageConfigTest {
   @Test
   void defaultsComeFromOnePlace() {
     assertEquals(
-        new BatchingConfig(8, Duration.ofMillis(10), 64, Duration.ZERO), BatchingConfig.defaults());
+        new BatchingConfig(8, Duration.ofMillis(10), 64, Duration.ZERO, false),
+        BatchingConfig.defaults());
     assertEquals(
         new ContinuousBatchingConfig(8, 32, Duration.ZERO), ContinuousBatchingConfig.defaults());
   }

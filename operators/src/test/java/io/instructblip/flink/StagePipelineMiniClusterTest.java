@@ -240,7 +240,7 @@ class StagePipelineMiniClusterTest {
             .union(
                 qformer.getSideOutput(StageOutputs.FAILURES),
                 llm.getSideOutput(StageOutputs.FAILURES))
-            .map(failure -> "err:" + failure.requestId() + ":" + failure.code())
+            .map(f -> "err:" + f.requestId() + ":" + f.code() + ":" + f.stage())
             .returns(Types.STRING);
     llm.map(answer -> "ok:" + answer.substring("answer-".length()))
         .returns(Types.STRING)
@@ -255,7 +255,7 @@ class StagePipelineMiniClusterTest {
       String id = line.split(":")[1];
       counts.merge(id, 1, Integer::sum);
       if (id.startsWith("bad")) {
-        assertEquals("err:" + id + ":IMAGE_UNREADABLE", line);
+        assertEquals("err:" + id + ":IMAGE_UNREADABLE:vision", line);
       } else {
         assertEquals("ok:" + id, line);
       }
