@@ -45,6 +45,21 @@ public record PreparedRequest(
     Objects.requireNonNull(timings, "timings");
   }
 
+  /** The same request without its pixels (once the vision encoder has used them). */
+  public PreparedRequest withoutPixels() {
+    return new PreparedRequest(
+        id,
+        mode,
+        frames,
+        new float[0],
+        qformerIds,
+        promptIds,
+        params,
+        candidateTexts,
+        candidateIds,
+        timings);
+  }
+
   /** The same request with other timings. */
   public PreparedRequest withTimings(StageTimings newTimings) {
     return new PreparedRequest(

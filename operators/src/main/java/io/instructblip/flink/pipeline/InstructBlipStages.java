@@ -1,0 +1,122 @@
+package io.instructblip.flink.pipeline;
+
+import io.instructblip.flink.BatchingConfig;
+import io.instructblip.flink.ContinuousBatchingConfig;
+import io.instructblip.flink.StageFailure;
+import io.instructblip.flink.StageOperators;
+import io.instructblip.flink.StageOutputs;
+import java.util.Objects;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+
+/**
+ * Wires InstructBLIP's stages onto a stream of requests: {@code prepare} -> {@code vision-encoder}
+ * (micro-batched) -> {@code qformer} (micro-batched) -> {@code llm} (continuous batching). Answers
+ * come out of {@link Streams#answers()}; every request a stage could not answer comes out of {@link
+ * Streams#failures()} with its id, so together they answer every request once.
+ *
+ * <pre>{@code
+ * InstructBlipStages.Streams out = InstructBlipStages.builder(new EngineSpec(dir, "auto", 0))
+ *     .vision(BatchingConfig.builder().maxBatchSize(16).build())
+ *     .build()
+ *     .apply(requests);
+ * }</pre>
+ */
+public final class InstructBlipStages {
+  /** Operator names (and uids) in the job graph. */
+  public static final String VISION = "vision-encoder";
+
+  public static final String QFORMER = "qformer";
+  public static final String LLM = "llm";
+
+  /** The two outputs of the stages. */
+  public record Streams(DataStream<StageAnswer> answers, DataStream<StageFailure> failures) {}
+
+  private final EngineSpec engine;
+  private final BatchingConfig vision;
+  private final BatchingConfig qformer;
+  private final ContinuousBatchingConfig llm;
+
+  private InstructBlipStages(Builder b) {
+    this.engine = b.engine;
+    this.vision = b.vision;
+    this.qformer = b.qformer;
+    this.llm = b.llm;
+  }
+
+  /** A builder with each stage's default batching. */
+  public static Builder builder(EngineSpec engine) {
+    return new Builder(engine);
+  }
+
+  /** Appends the stages to {@code requests}. */
+  public Streams apply(DataStream<StageItem> requests) {
+    StageItemCodec codec = new StageItemCodec();
+    SingleOutputStreamOperator<StageItem> prepared =
+        requests
+            .process(new PrepareFunction(engine), StageSerializers.ITEM)
+            .name(PrepareFunction.NAME)
+            .uid(PrepareFunction.NAME);
+    SingleOutputStreamOperator<StageItem> embedded =
+        StageOperators.microBatch(
+                prepared,
+                VISION,
+                new VisionEncoderFunction(engine),
+                codec,
+                vision,
+                StageSerializers.ITEM)
+            .uid(VISION);
+    SingleOutputStreamOperator<StageItem> queried =
+        StageOperators.microBatch(
+                embedded,
+                QFORMER,
+                new QFormerFunction(engine),
+                codec,
+                qformer,
+                StageSerializers.ITEM)
+            .uid(QFORMER);
+    SingleOutputStreamOperator<StageAnswer> answers =
+        StageOperators.continuousBatch(
+                queried, LLM, new LlmFunction(engine), codec, llm, StageSerializers.ANSWER)
+            .uid(LLM);
+    DataStream<StageFailure> failures =
+        prepared
+            .getSideOutput(StageOutputs.FAILURES)
+            .union(
+                embedded.getSideOutput(StageOutputs.FAILURES),
+                queried.getSideOutput(StageOutputs.FAILURES),
+                answers.getSideOutput(StageOutputs.FAILURES));
+    return new Streams(answers, failures);
+  }
+
+  /** Builds {@link InstructBlipStages}; each stage starts from its config's defaults. */
+  public static final class Builder {
+    private final EngineSpec engine;
+    private BatchingConfig vision = BatchingConfig.builder().build();
+    private BatchingConfig qformer = BatchingConfig.builder().build();
+    private ContinuousBatchingConfig llm = ContinuousBatchingConfig.builder().build();
+
+    private Builder(EngineSpec engine) {
+      this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    public Builder vision(BatchingConfig config) {
+      this.vision = Objects.requireNonNull(config, "vision");
+      return this;
+    }
+
+    public Builder qformer(BatchingConfig config) {
+      this.qformer = Objects.requireNonNull(config, "qformer");
+      return this;
+    }
+
+    public Builder llm(ContinuousBatchingConfig config) {
+      this.llm = Objects.requireNonNull(config, "llm");
+      return this;
+    }
+
+    public InstructBlipStages build() {
+      return new InstructBlipStages(this);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package io.instructblip.flink.pipeline;
+
+import io.instructblip.engine.EngineResult;
+import java.util.Objects;
+
+/**
+ * What the {@code llm} stage emits for a request it answered: the engine's result and the request's
+ * pass-through context.
+ *
+ * @param result the answer (or an engine error that happened inside the llm stage)
+ * @param context the request's opaque context, unchanged
+ */
+public record StageAnswer(EngineResult result, byte[] context) {
+  public StageAnswer {
+    Objects.requireNonNull(result, "result");
+    context = context == null ? new byte[0] : context;
+  }
+
+  /** The request id. */
+  public String id() {
+    return result.id();
+  }
+}

@@ -1,0 +1,385 @@
+package io.instructblip.flink.pipeline;
+
+import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.EngineResult;
+import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.generate.FinishReason;
+import io.instructblip.engine.generate.GenerationParams;
+import io.instructblip.engine.generate.RankedCandidate;
+import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.pipeline.PreparedRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
+import java.io.DataInputStream;
+import java.io.DataOutput;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary form of the stage types, used by their Flink serializers and by the checkpointed
+ * compact form. Explicit and versioned by hand: a field added later goes at the end with a new
+ * format version, so that checkpoints stay readable.
+ */
+final class StageWire {
+  /** Bumped when the layout changes; written first in every checkpointed compact item. */
+  static final int VERSION = 1;
+
+  private StageWire() {}
+
+  // ---- stage item ----
+
+  static void writeItem(StageItem item, DataOutput out) throws IOException {
+    writeRequest(item.request(), out);
+    out.writeLong(item.deadlineMillis());
+    writeBytes(item.context(), out);
+    out.writeBoolean(item.prepared() != null);
+    if (item.prepared() != null) {
+      writePrepared(item.prepared(), out);
+    }
+    writeTensor(item.imageEmbeds(), out);
+    writeTensor(item.queryOutputs(), out);
+  }
+
+  static StageItem readItem(DataInput in) throws IOException {
+    EngineRequest request = readRequest(in);
+    long deadline = in.readLong();
+    byte[] context = readBytes(in);
+    PreparedRequest prepared = in.readBoolean() ? readPrepared(in) : null;
+    return new StageItem(request, deadline, context, prepared, readTensor(in), readTensor(in));
+  }
+
+  /** The compact form of an item as bytes (checkpoints). */
+  static byte[] compactBytes(StageItem item) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeInt(VERSION);
+      writeRequest(item.request(), out);
+      writeBytes(item.context(), out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** An item from its compact bytes, without payload. */
+  static StageItem fromCompactBytes(byte[] bytes, long deadlineMillis) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      int version = in.readInt();
+      if (version != VERSION) {
+        throw new IOException(
+            "unknown stage item version " + version + ", this job reads " + VERSION);
+      }
+      EngineRequest request = readRequest(in);
+      return StageItem.of(request, deadlineMillis, readBytes(in));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- answer ----
+
+  static void writeAnswer(StageAnswer answer, DataOutput out) throws IOException {
+    EngineResult r = answer.result();
+    out.writeUTF(r.id());
+    writeNullableString(r.text(), out);
+    writeInts(r.tokenIds(), out);
+    out.writeUTF(r.finishReason().name());
+    out.writeInt(r.candidates().size());
+    for (RankedCandidate c : r.candidates()) {
+      out.writeInt(c.index());
+      out.writeUTF(c.text());
+      writeInts(c.tokenIds(), out);
+      out.writeDouble(c.sumLogprob());
+      out.writeDouble(c.meanLogprob());
+    }
+    writeInts(r.qformerInputIds(), out);
+    writeInts(r.promptIds(), out);
+    writeTimings(r.timings(), out);
+    writeNullableString(r.errorCode() == null ? null : r.errorCode().name(), out);
+    writeNullableString(r.errorMessage(), out);
+    writeBytes(answer.context(), out);
+  }
+
+  static StageAnswer readAnswer(DataInput in) throws IOException {
+    String id = in.readUTF();
+    String text = readNullableString(in);
+    List<Integer> tokens = readInts(in);
+    FinishReason finish = FinishReason.valueOf(in.readUTF());
+    int n = in.readInt();
+    List<RankedCandidate> candidates = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      candidates.add(
+          new RankedCandidate(
+              in.readInt(), in.readUTF(), readInts(in), in.readDouble(), in.readDouble()));
+    }
+    List<Integer> qformerIds = readInts(in);
+    List<Integer> promptIds = readInts(in);
+    StageTimings timings = readTimings(in);
+    String code = readNullableString(in);
+    String message = readNullableString(in);
+    EngineResult result =
+        new EngineResult(
+            id,
+            text,
+            tokens,
+            finish,
+            candidates,
+            qformerIds,
+            promptIds,
+            timings,
+            code == null ? null : ErrorCode.valueOf(code),
+            message);
+    return new StageAnswer(result, readBytes(in));
+  }
+
+  // ---- parts ----
+
+  private static void writeRequest(EngineRequest r, DataOutput out) throws IOException {
+    out.writeUTF(r.id());
+    out.writeInt(r.images().size());
+    for (byte[] image : r.images()) {
+      writeBytes(image, out);
+    }
+    writeNullableString(r.instruction(), out);
+    out.writeUTF(r.mode().name());
+    out.writeInt(r.candidates().size());
+    for (String c : r.candidates()) {
+      out.writeUTF(c);
+    }
+    GenerationOverrides o = r.overrides();
+    writeNullableInt(o.maxNewTokens(), out);
+    writeNullableInt(o.minNewTokens(), out);
+    writeNullableInt(o.numBeams(), out);
+    writeNullableDouble(o.lengthPenalty(), out);
+    writeNullableDouble(o.repetitionPenalty(), out);
+    out.writeByte(o.doSample() == null ? -1 : o.doSample() ? 1 : 0);
+    writeNullableDouble(o.temperature(), out);
+    writeNullableInt(o.topK(), out);
+    writeNullableDouble(o.topP(), out);
+    out.writeBoolean(o.seed() != null);
+    if (o.seed() != null) {
+      out.writeLong(o.seed());
+    }
+    writeNullableInt(o.numReturnSequences(), out);
+  }
+
+  private static EngineRequest readRequest(DataInput in) throws IOException {
+    String id = in.readUTF();
+    int images = in.readInt();
+    List<byte[]> bytes = new ArrayList<>(images);
+    for (int i = 0; i < images; i++) {
+      bytes.add(readBytes(in));
+    }
+    String instruction = readNullableString(in);
+    TaskMode mode = TaskMode.valueOf(in.readUTF());
+    int n = in.readInt();
+    List<String> candidates = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      candidates.add(in.readUTF());
+    }
+    GenerationOverrides.Builder o = GenerationOverrides.builder();
+    o.maxNewTokens(readNullableInt(in));
+    o.minNewTokens(readNullableInt(in));
+    o.numBeams(readNullableInt(in));
+    o.lengthPenalty(readNullableDouble(in));
+    o.repetitionPenalty(readNullableDouble(in));
+    byte sample = in.readByte();
+    o.doSample(sample < 0 ? null : sample == 1);
+    o.temperature(readNullableDouble(in));
+    o.topK(readNullableInt(in));
+    o.topP(readNullableDouble(in));
+    o.seed(in.readBoolean() ? in.readLong() : null);
+    o.numReturnSequences(readNullableInt(in));
+    return new EngineRequest(id, bytes, instruction, mode, candidates, o.build());
+  }
+
+  private static void writePrepared(PreparedRequest p, DataOutput out) throws IOException {
+    out.writeUTF(p.id());
+    out.writeUTF(p.mode().name());
+    out.writeInt(p.frames());
+    writeFloats(p.pixels(), out);
+    writeLongs(p.qformerIds(), out);
+    writeLongs(p.promptIds(), out);
+    GenerationParams g = p.params();
+    out.writeInt(g.maxNewTokens());
+    out.writeInt(g.minNewTokens());
+    out.writeInt(g.numBeams());
+    out.writeDouble(g.lengthPenalty());
+    out.writeDouble(g.repetitionPenalty());
+    out.writeBoolean(g.doSample());
+    out.writeDouble(g.temperature());
+    out.writeInt(g.topK());
+    out.writeDouble(g.topP());
+    out.writeLong(g.seed());
+    out.writeInt(g.numReturnSequences());
+    writeInts(g.eosTokenIds(), out);
+    out.writeInt(p.candidateTexts().size());
+    for (int i = 0; i < p.candidateTexts().size(); i++) {
+      out.writeUTF(p.candidateTexts().get(i));
+      writeLongs(p.candidateIds().get(i), out);
+    }
+    writeTimings(p.timings(), out);
+  }
+
+  private static PreparedRequest readPrepared(DataInput in) throws IOException {
+    String id = in.readUTF();
+    TaskMode mode = TaskMode.valueOf(in.readUTF());
+    int frames = in.readInt();
+    float[] pixels = readFloats(in);
+    long[] qformerIds = readLongs(in);
+    long[] promptIds = readLongs(in);
+    GenerationParams params =
+        new GenerationParams(
+            in.readInt(),
+            in.readInt(),
+            in.readInt(),
+            in.readDouble(),
+            in.readDouble(),
+            in.readBoolean(),
+            in.readDouble(),
+            in.readInt(),
+            in.readDouble(),
+            in.readLong(),
+            in.readInt(),
+            readInts(in));
+    int n = in.readInt();
+    List<String> texts = new ArrayList<>(n);
+    List<long[]> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      texts.add(in.readUTF());
+      ids.add(readLongs(in));
+    }
+    return new PreparedRequest(
+        id, mode, frames, pixels, qformerIds, promptIds, params, texts, ids, readTimings(in));
+  }
+
+  private static void writeTimings(StageTimings t, DataOutput out) throws IOException {
+    out.writeLong(t.preprocessMicros());
+    out.writeLong(t.visionMicros());
+    out.writeLong(t.qformerMicros());
+    out.writeLong(t.llmMicros());
+  }
+
+  private static StageTimings readTimings(DataInput in) throws IOException {
+    return new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong());
+  }
+
+  private static void writeTensor(FloatTensor t, DataOutput out) throws IOException {
+    out.writeBoolean(t != null);
+    if (t != null) {
+      out.writeInt(t.shape().length);
+      for (int d : t.shape()) {
+        out.writeInt(d);
+      }
+      writeFloats(t.data(), out);
+    }
+  }
+
+  private static FloatTensor readTensor(DataInput in) throws IOException {
+    if (!in.readBoolean()) {
+      return null;
+    }
+    int[] shape = new int[in.readInt()];
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = in.readInt();
+    }
+    return new FloatTensor(shape, readFloats(in));
+  }
+
+  private static void writeBytes(byte[] b, DataOutput out) throws IOException {
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static byte[] readBytes(DataInput in) throws IOException {
+    byte[] b = new byte[in.readInt()];
+    in.readFully(b);
+    return b;
+  }
+
+  private static void writeFloats(float[] f, DataOutput out) throws IOException {
+    out.writeInt(f.length);
+    for (float v : f) {
+      out.writeFloat(v);
+    }
+  }
+
+  private static float[] readFloats(DataInput in) throws IOException {
+    float[] f = new float[in.readInt()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = in.readFloat();
+    }
+    return f;
+  }
+
+  private static void writeLongs(long[] l, DataOutput out) throws IOException {
+    out.writeInt(l.length);
+    for (long v : l) {
+      out.writeLong(v);
+    }
+  }
+
+  private static long[] readLongs(DataInput in) throws IOException {
+    long[] l = new long[in.readInt()];
+    for (int i = 0; i < l.length; i++) {
+      l[i] = in.readLong();
+    }
+    return l;
+  }
+
+  private static void writeInts(List<Integer> values, DataOutput out) throws IOException {
+    out.writeInt(values.size());
+    for (int v : values) {
+      out.writeInt(v);
+    }
+  }
+
+  private static List<Integer> readInts(DataInput in) throws IOException {
+    int n = in.readInt();
+    List<Integer> values = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      values.add(in.readInt());
+    }
+    return values;
+  }
+
+  private static void writeNullableString(String s, DataOutput out) throws IOException {
+    out.writeBoolean(s != null);
+    if (s != null) {
+      out.writeUTF(s);
+    }
+  }
+
+  private static String readNullableString(DataInput in) throws IOException {
+    return in.readBoolean() ? in.readUTF() : null;
+  }
+
+  private static void writeNullableInt(Integer v, DataOutput out) throws IOException {
+    out.writeBoolean(v != null);
+    if (v != null) {
+      out.writeInt(v);
+    }
+  }
+
+  private static Integer readNullableInt(DataInput in) throws IOException {
+    return in.readBoolean() ? in.readInt() : null;
+  }
+
+  private static void writeNullableDouble(Double v, DataOutput out) throws IOException {
+    out.writeBoolean(v != null);
+    if (v != null) {
+      out.writeDouble(v);
+    }
+  }
+
+  private static Double readNullableDouble(DataInput in) throws IOException {
+    return in.readBoolean() ? in.readDouble() : null;
+  }
+}
