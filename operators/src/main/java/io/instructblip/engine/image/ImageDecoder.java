@@ -88,6 +88,10 @@ public final class ImageDecoder {
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       reader = ImageReaderFactory.create(format);
       reader.setInput(input, true, true);
+      GifScreen screen = format == ImageFormat.GIF ? GifScreen.of(reader) : null;
+      if (screen != null) {
+        checkPixelLimit(screen.width, screen.height, format);
+      }
       checkPixelLimit(reader.getWidth(0), reader.getHeight(0), format);
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -101,6 +105,9 @@ public final class ImageDecoder {
         BufferedImage decoded = reader.read(0);
         rejectTruncated(warnings, format);
         rgb = PilRgbConverter.toRgb(decoded);
+        if (screen != null) {
+          rgb = screen.compose(rgb, decoded.getColorModel());
+        }
       }
       return rgb;
     } catch (EngineException e) {

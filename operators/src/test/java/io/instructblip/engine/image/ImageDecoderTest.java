@@ -183,6 +183,30 @@ class ImageDecoderTest {
    * Adobe CMYK (APP14 transform 0, stored inverted) and Adobe YCCK (transform 2) JPEGs written by
    * the JDK writer, each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
    */
+  /**
+   * A 6x6 first frame at (4, 2) on a 12x10 screen with background index 3: Pillow fills the rest
+   * with palette index 0, or with the transparent index when the frame has one.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gif-offset", "gif-offset-transparent"})
+  void gifFirstFrameIsPlacedOnItsScreenAsPillowDoes(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name + ".gif"));
+    BufferedImage pillow =
+        ImageIO.read(new java.io.ByteArrayInputStream(resource(name + "-pillow.png")));
+    assertEquals(12, decoded.getWidth());
+    assertEquals(10, decoded.getHeight());
+    assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
+  }
+
+  @Test
+  void gifScreenSizeCountsForThePixelLimit() throws IOException {
+    byte[] gif = resource("gif-offset.gif");
+    ImageDecoder limited = new ImageDecoder(ImageLimits.builder().maxPixels(100).build());
+    EngineException e = assertThrows(EngineException.class, () -> limited.decode(gif));
+    assertEquals(ErrorCode.IMAGE_TOO_LARGE, e.code());
+    assertTrue(e.getMessage().startsWith("the image is 12x10 = 120 pixels"), e.getMessage());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"cmyk", "ycck"})
   void fourChannelJpegsConvertExactlyAsPillow(String name) throws IOException {
