@@ -14,9 +14,12 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.zip.CRC32;
@@ -161,8 +164,7 @@ class ImageDecoderTest {
   void lossyWebpDecodesCloseToPillow() throws IOException {
     byte[] webp = resource("lossy.webp");
     BufferedImage decoded = decoder.decode(webp);
-    BufferedImage pillow =
-        ImageIO.read(new java.io.ByteArrayInputStream(resource("lossy-pillow.png")));
+    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource("lossy-pillow.png")));
     assertEquals(pillow.getWidth(), decoded.getWidth());
     assertEquals(pillow.getHeight(), decoded.getHeight());
     long sum = 0;
@@ -191,8 +193,7 @@ class ImageDecoderTest {
   @ValueSource(strings = {"gif-offset", "gif-offset-transparent"})
   void gifFirstFrameIsPlacedOnItsScreenAsPillowDoes(String name) throws IOException {
     BufferedImage decoded = decoder.decode(resource(name + ".gif"));
-    BufferedImage pillow =
-        ImageIO.read(new java.io.ByteArrayInputStream(resource(name + "-pillow.png")));
+    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource(name + "-pillow.png")));
     assertEquals(12, decoded.getWidth());
     assertEquals(10, decoded.getHeight());
     assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
@@ -211,13 +212,12 @@ class ImageDecoderTest {
   @ValueSource(strings = {"cmyk", "ycck"})
   void fourChannelJpegsConvertExactlyAsPillow(String name) throws IOException {
     BufferedImage decoded = decoder.decode(resource(name + ".jpg"));
-    BufferedImage pillow =
-        ImageIO.read(new java.io.ByteArrayInputStream(resource(name + "-pillow.png")));
+    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource(name + "-pillow.png")));
     assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
   }
 
   private static byte[] resource(String name) throws IOException {
-    try (java.io.InputStream in = ImageDecoderTest.class.getResourceAsStream(name)) {
+    try (InputStream in = ImageDecoderTest.class.getResourceAsStream(name)) {
       return in.readAllBytes();
     }
   }
@@ -282,6 +282,18 @@ class ImageDecoderTest {
     boolean swapped = orientation >= 5;
     assertEquals(swapped ? 4 : 6, decoded.getWidth());
     assertEquals(swapped ? 6 : 4, decoded.getHeight());
+  }
+
+  /** Pillow's exif_transpose also reads the PNG eXIf chunk and the WebP EXIF chunk; so do we. */
+  @ParameterizedTest
+  @ValueSource(strings = {"exif6.png", "exif6.webp"})
+  void exifOrientationOfPngAndWebpIsAppliedAsPillowDoes(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name));
+    BufferedImage pillow =
+        ImageIO.read(new ByteArrayInputStream(resource(name.replace('.', '-') + "-pillow.png")));
+    assertEquals(10, decoded.getWidth());
+    assertEquals(16, decoded.getHeight());
+    assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
   }
 
   @Test
@@ -423,7 +435,7 @@ class ImageDecoderTest {
 
   private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
     ByteBuffer b = ByteBuffer.allocate(12 + data.length);
-    b.putInt(data.length).put(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(data);
+    b.putInt(data.length).put(type.getBytes(StandardCharsets.US_ASCII)).put(data);
     CRC32 crc = new CRC32();
     crc.update(b.array(), 4, 4 + data.length);
     b.putInt((int) crc.getValue());
