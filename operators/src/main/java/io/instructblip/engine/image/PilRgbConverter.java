@@ -60,41 +60,15 @@ final class PilRgbConverter {
   }
 
   /**
-   * Four-channel JPEG samples as stored (a raw raster), to RGB as Pillow does. {@code ycck}: the
-   * samples are Adobe YCCK (APP14 transform 2), first turned into CMYK exactly as libjpeg's {@code
-   * ycck_cmyk_convert}. Adobe JPEGs store CMYK inverted (Pillow reads them with raw mode {@code
-   * CMYK;I}): pass {@code inverted = true} for those.
+   * Pillow's {@code cmyk2rgb} of one pixel (as Pillow holds CMYK: 0 = no ink), packed 0xRRGGBB:
+   * {@code R = (255 - K) - MULDIV255(C, 255 - K)}, likewise G from M and B from Y.
    */
-  static BufferedImage cmykToRgb(Raster cmyk, boolean inverted, boolean ycck) {
-    if (cmyk.getNumBands() != 4) {
-      throw new EngineException(
-          ErrorCode.IMAGE_UNREADABLE,
-          "CMYK image has " + cmyk.getNumBands() + " channels instead of 4; re-save it as RGB");
-    }
-    int width = cmyk.getWidth();
-    int height = cmyk.getHeight();
-    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    int[] dst = pixels(out);
-    int[] row = new int[width * 4];
-    int flip = inverted ? 255 : 0;
-    for (int y = 0; y < height; y++) {
-      cmyk.getPixels(cmyk.getMinX(), cmyk.getMinY() + y, width, 1, row);
-      if (ycck) {
-        YcckTables.toCmyk(row, width);
-      }
-      for (int x = 0; x < width; x++) {
-        int c = flip ^ row[4 * x];
-        int m = flip ^ row[4 * x + 1];
-        int yellow = flip ^ row[4 * x + 2];
-        int k = flip ^ row[4 * x + 3];
-        int nk = 255 - k;
-        int r = clip8(nk - mulDiv255(c, nk));
-        int g = clip8(nk - mulDiv255(m, nk));
-        int b = clip8(nk - mulDiv255(yellow, nk));
-        dst[y * width + x] = (r << 16) | (g << 8) | b;
-      }
-    }
-    return out;
+  static int cmykToRgb(int c, int m, int y, int k) {
+    int nk = 255 - k;
+    int r = clip8(nk - mulDiv255(c, nk));
+    int g = clip8(nk - mulDiv255(m, nk));
+    int b = clip8(nk - mulDiv255(y, nk));
+    return (r << 16) | (g << 8) | b;
   }
 
   /** The packed pixel array of a {@link BufferedImage#TYPE_INT_RGB} image. */
@@ -158,49 +132,13 @@ final class PilRgbConverter {
     }
   }
 
-  /** libjpeg's fixed-point YCbCr tables (jdcolor.c, 16 fraction bits), for YCCK to CMYK. */
-  private static final class YcckTables {
-    private static final int SCALE_BITS = 16;
-    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
-    private static final int[] CR_R = new int[256];
-    private static final int[] CB_B = new int[256];
-    private static final int[] CR_G = new int[256];
-    private static final int[] CB_G = new int[256];
-
-    static {
-      for (int i = 0; i < 256; i++) {
-        int x = i - 128;
-        CR_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALE_BITS;
-        CB_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALE_BITS;
-        CR_G[i] = -fix(0.71414) * x;
-        CB_G[i] = -fix(0.34414) * x + ONE_HALF;
-      }
-    }
-
-    private static int fix(double v) {
-      return (int) (v * (1 << SCALE_BITS) + 0.5);
-    }
-
-    /** Rewrites {@code width} interleaved YCCK pixels in {@code row} as CMYK; K is unchanged. */
-    static void toCmyk(int[] row, int width) {
-      for (int x = 0; x < width; x++) {
-        int y = row[4 * x];
-        int cb = row[4 * x + 1];
-        int cr = row[4 * x + 2];
-        row[4 * x] = clip8(255 - (y + CR_R[cr]));
-        row[4 * x + 1] = clip8(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
-        row[4 * x + 2] = clip8(255 - (y + CB_B[cb]));
-      }
-    }
-  }
-
   /** Pillow's {@code MULDIV255}: {@code a * b / 255} rounded, in integers. */
   private static int mulDiv255(int a, int b) {
     int tmp = a * b + 128;
     return ((tmp >> 8) + tmp) >> 8;
   }
 
-  private static int clip8(int v) {
+  static int clip8(int v) {
     return v < 0 ? 0 : Math.min(v, 255);
   }
 

@@ -182,10 +182,6 @@ class ImageDecoderTest {
   }
 
   /**
-   * Adobe CMYK (APP14 transform 0, stored inverted) and Adobe YCCK (transform 2) JPEGs written by
-   * the JDK writer, each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
-   */
-  /**
    * A 6x6 first frame at (4, 2) on a 12x10 screen with background index 3: Pillow fills the rest
    * with palette index 0, or with the transparent index when the frame has one.
    */
@@ -208,9 +204,14 @@ class ImageDecoderTest {
     assertTrue(e.getMessage().startsWith("the image is 12x10 = 120 pixels"), e.getMessage());
   }
 
+  /**
+   * Adobe CMYK (APP14 transform 0, stored inverted) and Adobe YCCK (transform 2) JPEGs written by
+   * the JDK writer, and a YCbCr JPEG with an embedded linear-RGB ICC profile (which ImageIO would
+   * apply and Pillow ignores), each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"cmyk", "ycck"})
-  void fourChannelJpegsConvertExactlyAsPillow(String name) throws IOException {
+  @ValueSource(strings = {"cmyk", "ycck", "icc-profile"})
+  void jpegColourConversionIsExactlyPillows(String name) throws IOException {
     BufferedImage decoded = decoder.decode(resource(name + ".jpg"));
     BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource(name + "-pillow.png")));
     assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
