@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
@@ -98,7 +99,7 @@ public final class ImageDecoder {
         rejectTruncated(warnings, format);
         rgb = JpegRawConverter.toRgb(raw, bytes);
       } else {
-        BufferedImage decoded = reader.read(0);
+        BufferedImage decoded = reader.read(0, rawParam(reader, format));
         rejectTruncated(warnings, format);
         rgb = PilRgbConverter.toRgb(decoded);
         if (screen != null) {
@@ -160,6 +161,20 @@ public final class ImageDecoder {
               + limits.maxPixels()
               + "; scale it down before sending");
     }
+  }
+
+  /**
+   * WebP: ask for the raw image type, which is the only way to stop the TwelveMonkeys reader from
+   * applying an embedded ICC profile (Pillow ignores it). Other formats: defaults (the JDK PNG, GIF
+   * and BMP readers do not colour-convert).
+   */
+  private static ImageReadParam rawParam(ImageReader reader, ImageFormat format)
+      throws IOException {
+    ImageReadParam param = reader.getDefaultReadParam();
+    if (format == ImageFormat.WEBP) {
+      param.setDestinationType(reader.getRawImageType(0));
+    }
+    return param;
   }
 
   private static void rejectTruncated(List<String> warnings, ImageFormat format) {

@@ -205,15 +205,17 @@ class ImageDecoderTest {
   }
 
   /**
-   * Adobe CMYK (APP14 transform 0, stored inverted) and Adobe YCCK (transform 2) JPEGs written by
-   * the JDK writer, and a YCbCr JPEG with an embedded linear-RGB ICC profile (which ImageIO would
-   * apply and Pillow ignores), each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
+   * Colour conversion is Pillow's, without colour management: Adobe CMYK (APP14 transform 0, stored
+   * inverted) and Adobe YCCK (transform 2) JPEGs written by the JDK writer, and a JPEG and an RGBA
+   * WebP with an embedded linear-RGB ICC profile (which the ImageIO readers would apply and Pillow
+   * ignores), each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"cmyk", "ycck", "icc-profile"})
-  void jpegColourConversionIsExactlyPillows(String name) throws IOException {
-    BufferedImage decoded = decoder.decode(resource(name + ".jpg"));
-    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource(name + "-pillow.png")));
+  @ValueSource(strings = {"cmyk.jpg", "ycck.jpg", "icc-profile.jpg", "icc-profile.webp"})
+  void colourConversionIsExactlyPillows(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name));
+    BufferedImage pillow =
+        ImageIO.read(new ByteArrayInputStream(resource(name.replace('.', '-') + "-pillow.png")));
     assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
   }
 
