@@ -13,8 +13,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 
 /**
- * Converts decoded images to 8-bit RGB exactly as Pillow 9.4's {@code Image.convert("RGB")} does on
- * the image Pillow would have opened:
+ * Converts images decoded by ImageIO (PNG, GIF, BMP, WebP; JPEG goes through {@link
+ * JpegRawConverter}) to 8-bit RGB as the reference preprocessing does (docs/model-format.md and
+ * {@code deploy/model-export/instructblip_export/preprocess.py}), which is Pillow 9.4's {@code
+ * Image.convert("RGB")} on the image Pillow would have opened, with one exception for 16-bit grey:
  *
  * <ul>
  *   <li>alpha is dropped, not composited: the colour channels as stored;
@@ -23,12 +25,13 @@ import java.awt.image.Raster;
  *   <li>16-bit samples keep their high byte ({@code v >> 8}): what Pillow's {@code ;16B} unpackers
  *       do for 16-bit RGB, RGBA and grey+alpha PNGs, and what the reference does for 16-bit grey
  *       (plain Pillow opens that as mode {@code I} and would clip every value above 255 to white);
- *   <li>CMYK uses Pillow's formula {@code R = (255 - K) - MULDIV255(C, 255 - K)} (likewise G from
- *       M, B from Y), no ICC profile.
+ *   <li>CMYK uses Pillow's {@code cmyk2rgb} ({@link #cmykToRgb}), no ICC profile.
  * </ul>
  *
- * <p>No colour management is applied: samples are read from the raster, never through {@link
- * BufferedImage#getRGB}, which would convert an embedded ICC profile to sRGB where Pillow does not.
+ * <p>No colour management is applied: samples are read from the raster, so an embedded ICC profile
+ * is ignored as Pillow ignores it. Only packed-pixel images (BMP 16/32-bit, {@link
+ * DirectColorModel}) go through {@link BufferedImage#getRGB}, which scales their bit masks to 8
+ * bits and has no profile to apply.
  */
 final class PilRgbConverter {
 
