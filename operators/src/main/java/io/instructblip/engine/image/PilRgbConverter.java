@@ -29,9 +29,7 @@ import java.awt.image.Raster;
  * </ul>
  *
  * <p>No colour management is applied: samples are read from the raster, so an embedded ICC profile
- * is ignored as Pillow ignores it. Only packed-pixel images (BMP 16/32-bit, {@link
- * DirectColorModel}) go through {@link BufferedImage#getRGB}, which scales their bit masks to 8
- * bits and has no profile to apply.
+ * is ignored as Pillow ignores it.
  */
 final class PilRgbConverter {
 
@@ -48,12 +46,7 @@ final class PilRgbConverter {
     if (cm instanceof IndexColorModel) {
       expandPalette((IndexColorModel) cm, raster, dst);
     } else if (cm instanceof DirectColorModel) {
-      for (int y = 0; y < height; y++) {
-        src.getRGB(0, y, width, 1, dst, y * width, width);
-      }
-      for (int i = 0; i < dst.length; i++) {
-        dst[i] &= 0xFFFFFF;
-      }
+      unpackMasks((DirectColorModel) cm, raster, dst);
     } else if (cm instanceof ComponentColorModel) {
       convertComponents(cm, raster, dst);
     } else {
@@ -93,6 +86,32 @@ final class PilRgbConverter {
       for (int x = 0; x < width; x++) {
         int index = row[x];
         dst[y * width + x] = index < size ? palette[index] : 0;
+      }
+    }
+  }
+
+  /**
+   * Packed pixels (BMP 16-bit 5-5-5 / 5-6-5, 24/32-bit masks): each colour field of {@code n} bits
+   * scaled as Pillow's {@code BGR;15} / {@code BGR;16} unpackers do, {@code v * 255 / (2^n - 1)}
+   * truncated (the JDK's {@code getRGB} rounds instead); 8-bit fields are kept as they are.
+   */
+  private static void unpackMasks(DirectColorModel cm, Raster raster, int[] dst) {
+    int width = raster.getWidth();
+    int height = raster.getHeight();
+    int bands = raster.getNumBands();
+    int[] max = new int[3];
+    for (int b = 0; b < 3; b++) {
+      max[b] = (1 << cm.getComponentSize(b)) - 1;
+    }
+    int[] row = new int[width * bands];
+    for (int y = 0; y < height; y++) {
+      raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
+      for (int x = 0; x < width; x++) {
+        int i = x * bands;
+        int r = row[i] * 255 / max[0];
+        int g = row[i + 1] * 255 / max[1];
+        int b = row[i + 2] * 255 / max[2];
+        dst[y * width + x] = (r << 16) | (g << 8) | b;
       }
     }
   }

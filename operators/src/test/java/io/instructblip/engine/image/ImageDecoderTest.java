@@ -208,10 +208,12 @@ class ImageDecoderTest {
    * Colour conversion is Pillow's, without colour management: Adobe CMYK (APP14 transform 0, stored
    * inverted) and Adobe YCCK (transform 2) JPEGs written by the JDK writer, and a JPEG and an RGBA
    * WebP with an embedded linear-RGB ICC profile (which the ImageIO readers would apply and Pillow
-   * ignores), each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
+   * ignores), and a 16-bit 5-5-5 BMP (Pillow scales 5-bit fields with truncation), each next to
+   * Pillow 9.4's {@code convert("RGB")} of it: identical.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"cmyk.jpg", "ycck.jpg", "icc-profile.jpg", "icc-profile.webp"})
+  @ValueSource(
+      strings = {"cmyk.jpg", "ycck.jpg", "icc-profile.jpg", "icc-profile.webp", "rgb555.bmp"})
   void colourConversionIsExactlyPillows(String name) throws IOException {
     BufferedImage decoded = decoder.decode(resource(name));
     BufferedImage pillow =
