@@ -2,7 +2,6 @@ package io.instructblip.engine.image;
 
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
-import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -12,8 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
-import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 
 /**
@@ -32,9 +31,6 @@ public final class ImageDecoder {
   /** Read warnings that mean the pixels are incomplete (lower case). */
   private static final List<String> TRUNCATION_WARNINGS =
       List.of("premature end", "missing eoi", "truncated", "end of file", "unexpected eof");
-
-  private static final byte[] ADOBE_IDENTIFIER = {'A', 'd', 'o', 'b', 'e'};
-  private static final int ADOBE_YCCK = 2;
 
   private final ImageLimits limits;
 
@@ -88,19 +84,27 @@ public final class ImageDecoder {
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       reader = ImageReaderFactory.create(format);
       reader.setInput(input, true, true);
+      GifScreen screen = format == ImageFormat.GIF ? GifScreen.of(reader) : null;
+      if (screen != null) {
+        checkPixelLimit(screen.width, screen.height, format);
+      }
       checkPixelLimit(reader.getWidth(0), reader.getHeight(0), format);
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
       BufferedImage rgb;
-      if (format == ImageFormat.JPEG && isCmyk(reader)) {
-        Raster cmyk = reader.readRaster(0, null);
+      if (format == ImageFormat.JPEG) {
+        // Raw components, converted as libjpeg + Pillow do: the readers would apply an embedded
+        // ICC profile (or a CMYK profile) that Pillow ignores.
+        Raster raw = reader.readRaster(0, null);
         rejectTruncated(warnings, format);
-        int transform = adobeTransform(bytes);
-        rgb = PilRgbConverter.cmykToRgb(cmyk, transform >= 0, transform == ADOBE_YCCK);
+        rgb = JpegRawConverter.toRgb(raw, bytes);
       } else {
-        BufferedImage decoded = reader.read(0);
+        BufferedImage decoded = reader.read(0, rawParam(reader, format));
         rejectTruncated(warnings, format);
         rgb = PilRgbConverter.toRgb(decoded);
+        if (screen != null) {
+          rgb = screen.compose(rgb, decoded.getColorModel());
+        }
       }
       return rgb;
     } catch (EngineException e) {
@@ -160,22 +164,17 @@ public final class ImageDecoder {
   }
 
   /**
-   * The colour transform of the Adobe APP14 segment (0 = CMYK, 2 = YCCK), or -1 without one. Adobe
-   * CMYK JPEGs store their samples inverted; Pillow reads a JPEG with an Adobe segment with raw
-   * mode {@code CMYK;I}, one without it as stored.
+   * WebP: ask for the raw image type, which is the only way to stop the TwelveMonkeys reader from
+   * applying an embedded ICC profile (Pillow ignores it). Other formats: defaults (the JDK PNG, GIF
+   * and BMP readers do not colour-convert).
    */
-  private static int adobeTransform(byte[] jpeg) {
-    int data = JpegSegments.find(jpeg, JpegSegments.APP14, ADOBE_IDENTIFIER);
-    // After "Adobe": version (2 bytes), flags0 (2), flags1 (2), transform (1).
-    if (data < 0 || data + 6 >= jpeg.length) {
-      return data < 0 ? -1 : 0;
+  private static ImageReadParam rawParam(ImageReader reader, ImageFormat format)
+      throws IOException {
+    ImageReadParam param = reader.getDefaultReadParam();
+    if (format == ImageFormat.WEBP) {
+      param.setDestinationType(reader.getRawImageType(0));
     }
-    return jpeg[data + 6] & 0xFF;
-  }
-
-  private static boolean isCmyk(ImageReader reader) throws IOException {
-    ImageTypeSpecifier raw = reader.getRawImageType(0);
-    return raw != null && raw.getColorModel().getColorSpace().getType() == ColorSpace.TYPE_CMYK;
+    return param;
   }
 
   private static void rejectTruncated(List<String> warnings, ImageFormat format) {

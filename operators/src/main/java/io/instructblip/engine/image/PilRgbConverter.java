@@ -13,8 +13,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 
 /**
- * Converts decoded images to 8-bit RGB exactly as Pillow 9.4's {@code Image.convert("RGB")} does on
- * the image Pillow would have opened:
+ * Converts images decoded by ImageIO (PNG, GIF, BMP, WebP; JPEG goes through {@link
+ * JpegRawConverter}) to 8-bit RGB as the reference preprocessing does (docs/model-format.md and
+ * {@code deploy/model-export/instructblip_export/preprocess.py}), which is Pillow 9.4's {@code
+ * Image.convert("RGB")} on the image Pillow would have opened, with one exception for 16-bit grey:
  *
  * <ul>
  *   <li>alpha is dropped, not composited: the colour channels as stored;
@@ -23,12 +25,11 @@ import java.awt.image.Raster;
  *   <li>16-bit samples keep their high byte ({@code v >> 8}): what Pillow's {@code ;16B} unpackers
  *       do for 16-bit RGB, RGBA and grey+alpha PNGs, and what the reference does for 16-bit grey
  *       (plain Pillow opens that as mode {@code I} and would clip every value above 255 to white);
- *   <li>CMYK uses Pillow's formula {@code R = (255 - K) - MULDIV255(C, 255 - K)} (likewise G from
- *       M, B from Y), no ICC profile.
+ *   <li>CMYK uses Pillow's {@code cmyk2rgb} ({@link #cmykToRgb}), no ICC profile.
  * </ul>
  *
- * <p>No colour management is applied: samples are read from the raster, never through {@link
- * BufferedImage#getRGB}, which would convert an embedded ICC profile to sRGB where Pillow does not.
+ * <p>No colour management is applied: samples are read from the raster, so an embedded ICC profile
+ * is ignored as Pillow ignores it.
  */
 final class PilRgbConverter {
 
@@ -45,12 +46,7 @@ final class PilRgbConverter {
     if (cm instanceof IndexColorModel) {
       expandPalette((IndexColorModel) cm, raster, dst);
     } else if (cm instanceof DirectColorModel) {
-      for (int y = 0; y < height; y++) {
-        src.getRGB(0, y, width, 1, dst, y * width, width);
-      }
-      for (int i = 0; i < dst.length; i++) {
-        dst[i] &= 0xFFFFFF;
-      }
+      unpackMasks((DirectColorModel) cm, raster, dst);
     } else if (cm instanceof ComponentColorModel) {
       convertComponents(cm, raster, dst);
     } else {
@@ -60,41 +56,15 @@ final class PilRgbConverter {
   }
 
   /**
-   * Four-channel JPEG samples as stored (a raw raster), to RGB as Pillow does. {@code ycck}: the
-   * samples are Adobe YCCK (APP14 transform 2), first turned into CMYK exactly as libjpeg's {@code
-   * ycck_cmyk_convert}. Adobe JPEGs store CMYK inverted (Pillow reads them with raw mode {@code
-   * CMYK;I}): pass {@code inverted = true} for those.
+   * Pillow's {@code cmyk2rgb} of one pixel (as Pillow holds CMYK: 0 = no ink), packed 0xRRGGBB:
+   * {@code R = (255 - K) - MULDIV255(C, 255 - K)}, likewise G from M and B from Y.
    */
-  static BufferedImage cmykToRgb(Raster cmyk, boolean inverted, boolean ycck) {
-    if (cmyk.getNumBands() != 4) {
-      throw new EngineException(
-          ErrorCode.IMAGE_UNREADABLE,
-          "CMYK image has " + cmyk.getNumBands() + " channels instead of 4; re-save it as RGB");
-    }
-    int width = cmyk.getWidth();
-    int height = cmyk.getHeight();
-    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    int[] dst = pixels(out);
-    int[] row = new int[width * 4];
-    int flip = inverted ? 255 : 0;
-    for (int y = 0; y < height; y++) {
-      cmyk.getPixels(cmyk.getMinX(), cmyk.getMinY() + y, width, 1, row);
-      if (ycck) {
-        YcckTables.toCmyk(row, width);
-      }
-      for (int x = 0; x < width; x++) {
-        int c = flip ^ row[4 * x];
-        int m = flip ^ row[4 * x + 1];
-        int yellow = flip ^ row[4 * x + 2];
-        int k = flip ^ row[4 * x + 3];
-        int nk = 255 - k;
-        int r = clip8(nk - mulDiv255(c, nk));
-        int g = clip8(nk - mulDiv255(m, nk));
-        int b = clip8(nk - mulDiv255(yellow, nk));
-        dst[y * width + x] = (r << 16) | (g << 8) | b;
-      }
-    }
-    return out;
+  static int cmykToRgb(int c, int m, int y, int k) {
+    int nk = 255 - k;
+    int r = clip8(nk - mulDiv255(c, nk));
+    int g = clip8(nk - mulDiv255(m, nk));
+    int b = clip8(nk - mulDiv255(y, nk));
+    return (r << 16) | (g << 8) | b;
   }
 
   /** The packed pixel array of a {@link BufferedImage#TYPE_INT_RGB} image. */
@@ -116,6 +86,32 @@ final class PilRgbConverter {
       for (int x = 0; x < width; x++) {
         int index = row[x];
         dst[y * width + x] = index < size ? palette[index] : 0;
+      }
+    }
+  }
+
+  /**
+   * Packed pixels (BMP 16-bit 5-5-5 / 5-6-5, 24/32-bit masks): each colour field of {@code n} bits
+   * scaled as Pillow's {@code BGR;15} / {@code BGR;16} unpackers do, {@code v * 255 / (2^n - 1)}
+   * truncated (the JDK's {@code getRGB} rounds instead); 8-bit fields are kept as they are.
+   */
+  private static void unpackMasks(DirectColorModel cm, Raster raster, int[] dst) {
+    int width = raster.getWidth();
+    int height = raster.getHeight();
+    int bands = raster.getNumBands();
+    int[] max = new int[3];
+    for (int b = 0; b < 3; b++) {
+      max[b] = (1 << cm.getComponentSize(b)) - 1;
+    }
+    int[] row = new int[width * bands];
+    for (int y = 0; y < height; y++) {
+      raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
+      for (int x = 0; x < width; x++) {
+        int i = x * bands;
+        int r = row[i] * 255 / max[0];
+        int g = row[i + 1] * 255 / max[1];
+        int b = row[i + 2] * 255 / max[2];
+        dst[y * width + x] = (r << 16) | (g << 8) | b;
       }
     }
   }
@@ -158,49 +154,13 @@ final class PilRgbConverter {
     }
   }
 
-  /** libjpeg's fixed-point YCbCr tables (jdcolor.c, 16 fraction bits), for YCCK to CMYK. */
-  private static final class YcckTables {
-    private static final int SCALE_BITS = 16;
-    private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
-    private static final int[] CR_R = new int[256];
-    private static final int[] CB_B = new int[256];
-    private static final int[] CR_G = new int[256];
-    private static final int[] CB_G = new int[256];
-
-    static {
-      for (int i = 0; i < 256; i++) {
-        int x = i - 128;
-        CR_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALE_BITS;
-        CB_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALE_BITS;
-        CR_G[i] = -fix(0.71414) * x;
-        CB_G[i] = -fix(0.34414) * x + ONE_HALF;
-      }
-    }
-
-    private static int fix(double v) {
-      return (int) (v * (1 << SCALE_BITS) + 0.5);
-    }
-
-    /** Rewrites {@code width} interleaved YCCK pixels in {@code row} as CMYK; K is unchanged. */
-    static void toCmyk(int[] row, int width) {
-      for (int x = 0; x < width; x++) {
-        int y = row[4 * x];
-        int cb = row[4 * x + 1];
-        int cr = row[4 * x + 2];
-        row[4 * x] = clip8(255 - (y + CR_R[cr]));
-        row[4 * x + 1] = clip8(255 - (y + ((CB_G[cb] + CR_G[cr]) >> SCALE_BITS)));
-        row[4 * x + 2] = clip8(255 - (y + CB_B[cb]));
-      }
-    }
-  }
-
   /** Pillow's {@code MULDIV255}: {@code a * b / 255} rounded, in integers. */
   private static int mulDiv255(int a, int b) {
     int tmp = a * b + 128;
     return ((tmp >> 8) + tmp) >> 8;
   }
 
-  private static int clip8(int v) {
+  static int clip8(int v) {
     return v < 0 ? 0 : Math.min(v, 255);
   }
 

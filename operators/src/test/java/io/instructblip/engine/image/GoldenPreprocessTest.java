@@ -3,6 +3,7 @@ package io.instructblip.engine.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,8 +24,9 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Compares decode + resize with the Pillow results in the committed fixtures ({@code
  * golden/preprocess.json}, docs/model-format.md): every channel of every pixel within 1 of Pillow,
- * and the decoded size after EXIF orientation equal. The fixture folder comes from the system
- * property {@code instructblip.fixtures} (set by surefire) or the environment variable {@code
+ * at most 1% of the channels different at all (in practice none), and the decoded size after EXIF
+ * orientation equal. The fixture folder comes from the system property {@code
+ * instructblip.fixtures} (set by surefire) or the environment variable {@code
  * INSTRUCTBLIP_FIXTURES}; without fixtures the tests are skipped.
  */
 class GoldenPreprocessTest {
@@ -87,9 +89,7 @@ class GoldenPreprocessTest {
         }
       }
     }
-    assertEquals(
-        0,
-        Math.max(0, worst - TOLERANCE),
+    String summary =
         image
             + " at "
             + size
@@ -97,7 +97,11 @@ class GoldenPreprocessTest {
             + worst
             + ", "
             + differing
-            + " channels differ");
+            + " of "
+            + 3 * size * size
+            + " channels differ";
+    assertTrue(worst <= TOLERANCE, summary);
+    assertTrue(differing <= 3 * size * size / 100, summary + " (more than 1%)");
   }
 
   @TestFactory

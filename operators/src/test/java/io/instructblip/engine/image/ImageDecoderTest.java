@@ -14,9 +14,12 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.zip.CRC32;
@@ -161,8 +164,7 @@ class ImageDecoderTest {
   void lossyWebpDecodesCloseToPillow() throws IOException {
     byte[] webp = resource("lossy.webp");
     BufferedImage decoded = decoder.decode(webp);
-    BufferedImage pillow =
-        ImageIO.read(new java.io.ByteArrayInputStream(resource("lossy-pillow.png")));
+    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource("lossy-pillow.png")));
     assertEquals(pillow.getWidth(), decoded.getWidth());
     assertEquals(pillow.getHeight(), decoded.getHeight());
     long sum = 0;
@@ -180,20 +182,47 @@ class ImageDecoderTest {
   }
 
   /**
-   * Adobe CMYK (APP14 transform 0, stored inverted) and Adobe YCCK (transform 2) JPEGs written by
-   * the JDK writer, each next to Pillow 9.4's {@code convert("RGB")} of it: identical.
+   * A 6x6 first frame at (4, 2) on a 12x10 screen with background index 3: Pillow fills the rest
+   * with palette index 0, or with the transparent index when the frame has one.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"cmyk", "ycck"})
-  void fourChannelJpegsConvertExactlyAsPillow(String name) throws IOException {
-    BufferedImage decoded = decoder.decode(resource(name + ".jpg"));
+  @ValueSource(strings = {"gif-offset", "gif-offset-transparent"})
+  void gifFirstFrameIsPlacedOnItsScreenAsPillowDoes(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name + ".gif"));
+    BufferedImage pillow = ImageIO.read(new ByteArrayInputStream(resource(name + "-pillow.png")));
+    assertEquals(12, decoded.getWidth());
+    assertEquals(10, decoded.getHeight());
+    assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
+  }
+
+  @Test
+  void gifScreenSizeCountsForThePixelLimit() throws IOException {
+    byte[] gif = resource("gif-offset.gif");
+    ImageDecoder limited = new ImageDecoder(ImageLimits.builder().maxPixels(100).build());
+    EngineException e = assertThrows(EngineException.class, () -> limited.decode(gif));
+    assertEquals(ErrorCode.IMAGE_TOO_LARGE, e.code());
+    assertTrue(e.getMessage().startsWith("the image is 12x10 = 120 pixels"), e.getMessage());
+  }
+
+  /**
+   * Colour conversion is Pillow's, without colour management: Adobe CMYK (APP14 transform 0, stored
+   * inverted) and Adobe YCCK (transform 2) JPEGs written by the JDK writer, and a JPEG and an RGBA
+   * WebP with an embedded linear-RGB ICC profile (which the ImageIO readers would apply and Pillow
+   * ignores), and a 16-bit 5-5-5 BMP (Pillow scales 5-bit fields with truncation), each next to
+   * Pillow 9.4's {@code convert("RGB")} of it: identical.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"cmyk.jpg", "ycck.jpg", "icc-profile.jpg", "icc-profile.webp", "rgb555.bmp"})
+  void colourConversionIsExactlyPillows(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name));
     BufferedImage pillow =
-        ImageIO.read(new java.io.ByteArrayInputStream(resource(name + "-pillow.png")));
+        ImageIO.read(new ByteArrayInputStream(resource(name.replace('.', '-') + "-pillow.png")));
     assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
   }
 
   private static byte[] resource(String name) throws IOException {
-    try (java.io.InputStream in = ImageDecoderTest.class.getResourceAsStream(name)) {
+    try (InputStream in = ImageDecoderTest.class.getResourceAsStream(name)) {
       return in.readAllBytes();
     }
   }
@@ -258,6 +287,18 @@ class ImageDecoderTest {
     boolean swapped = orientation >= 5;
     assertEquals(swapped ? 4 : 6, decoded.getWidth());
     assertEquals(swapped ? 6 : 4, decoded.getHeight());
+  }
+
+  /** Pillow's exif_transpose also reads the PNG eXIf chunk and the WebP EXIF chunk; so do we. */
+  @ParameterizedTest
+  @ValueSource(strings = {"exif6.png", "exif6.webp"})
+  void exifOrientationOfPngAndWebpIsAppliedAsPillowDoes(String name) throws IOException {
+    BufferedImage decoded = decoder.decode(resource(name));
+    BufferedImage pillow =
+        ImageIO.read(new ByteArrayInputStream(resource(name.replace('.', '-') + "-pillow.png")));
+    assertEquals(10, decoded.getWidth());
+    assertEquals(16, decoded.getHeight());
+    assertArrayEquals(rgb(pillow), PilRgbConverter.pixels(decoded));
   }
 
   @Test
@@ -399,7 +440,7 @@ class ImageDecoderTest {
 
   private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
     ByteBuffer b = ByteBuffer.allocate(12 + data.length);
-    b.putInt(data.length).put(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(data);
+    b.putInt(data.length).put(type.getBytes(StandardCharsets.US_ASCII)).put(data);
     CRC32 crc = new CRC32();
     crc.update(b.array(), 4, 4 + data.length);
     b.putInt((int) crc.getValue());
