@@ -289,16 +289,28 @@ public final class StageSession implements AutoCloseable {
     for (int i = 0; i < shape.length; i++) {
       shape[i] = Math.toIntExact(longShape[i]);
     }
-    float[] data = new float[Math.toIntExact(info.getNumElements())];
+    FloatBuffer buffer;
     if (info.type == OnnxJavaType.FLOAT16) {
-      Fp16Conversions.convertFp16BufferToFloatBuffer(tensor.getShortBuffer()).get(data);
+      buffer = Fp16Conversions.convertFp16BufferToFloatBuffer(tensor.getShortBuffer());
     } else if (info.type == OnnxJavaType.FLOAT) {
-      tensor.getFloatBuffer().get(data);
+      buffer = tensor.getFloatBuffer(); // already a heap copy of the native output
     } else {
       throw new EngineException(
           ErrorCode.MODEL_ERROR, fileName + ": output has type " + info.type + ", expected float");
     }
-    return new FloatTensor(shape, data);
+    return new FloatTensor(shape, toArray(buffer, Math.toIntExact(info.getNumElements())));
+  }
+
+  private static float[] toArray(FloatBuffer buffer, int count) {
+    if (buffer.hasArray()
+        && buffer.arrayOffset() == 0
+        && buffer.position() == 0
+        && buffer.array().length == count) {
+      return buffer.array();
+    }
+    float[] data = new float[count];
+    buffer.get(data);
+    return data;
   }
 
   private static void closeQuietly(OrtSession session) {

@@ -27,12 +27,14 @@ import java.util.Set;
  *   <li>the past of each row is left-padded to the longest past in the batch (mask 0, zeros);
  *   <li>the new positions of each row are right-padded to the longest in the batch (mask 0), so the
  *       padding comes after every real position and cannot change it under causal attention;
- *   <li>{@code position_ids} count each row's real positions before the new one.
+ *   <li>{@code position_ids} count each row's real positions before the new one (padding repeats
+ *       the row's last position id, so ids stay below {@code llm.max_positions}).
  * </ul>
  *
  * A row's results are therefore the same alone and in any batch. Search strategies live elsewhere:
  * callers choose tokens and beam parents and reorder caches ({@link SequenceKv#reorder}) between
- * steps. Not thread-safe per cache; distinct caches may be stepped from one thread at a time.
+ * steps. This class keeps no per-sequence state and may be shared by threads; a cache must not be
+ * used by two threads at once.
  */
 public final class DecoderOnlyLlm {
   private final StageSession decoder;
@@ -224,7 +226,8 @@ public final class DecoderOnlyLlm {
       System.arraycopy(segment.embeds().data(), 0, embeds, b * width * hidden, newLength * hidden);
       Arrays.fill(mask, b * total + past - pastLength, b * total + past + newLength, 1L);
       for (int t = 0; t < width; t++) {
-        positions[b * width + t] = pastLength + Math.min(t, newLength);
+        // padding after the row repeats its last position: any value works, this one stays in range
+        positions[b * width + t] = pastLength + Math.min(t, newLength - 1);
       }
     }
     Map<String, HostTensor> feeds = new HashMap<>();

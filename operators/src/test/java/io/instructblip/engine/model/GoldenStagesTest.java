@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -32,11 +30,7 @@ class GoldenStagesTest {
   Stream<DynamicNode> everyStageCaseMatchesThePythonReference() throws IOException {
     List<DynamicNode> models = new ArrayList<>();
     for (String model : new String[] {"tiny-vicuna", "tiny-flant5"}) {
-      Path golden = ModelFixtures.root().resolve("golden").resolve(model).resolve("stages.json");
-      assertTrue(
-          Files.isRegularFile(golden),
-          golden + " is missing: run python3 deploy/model-export/export.py fixtures");
-      JsonNode root = JSON.readTree(golden.toFile());
+      JsonNode root = GoldenFiles.stages(model);
       double tolerance = root.get("tolerance").asDouble();
       List<DynamicTest> cases = new ArrayList<>();
       for (JsonNode testCase : root.get("cases")) {
@@ -44,7 +38,7 @@ class GoldenStagesTest {
             DynamicTest.dynamicTest(
                 testCase.get("name").asText(), () -> runCase(model, testCase, tolerance)));
       }
-      assertFalse(cases.isEmpty(), golden + " has no cases");
+      assertFalse(cases.isEmpty(), model + " stages.json has no cases");
       models.add(DynamicContainer.dynamicContainer(model, cases));
     }
     return models.stream();
@@ -73,13 +67,13 @@ class GoldenStagesTest {
     for (Iterator<Map.Entry<String, JsonNode>> it = testCase.get("inputs").fields();
         it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
-      inputs.put(entry.getKey(), tensor(entry.getValue()));
+      inputs.put(entry.getKey(), GoldenFiles.tensor(entry.getValue()));
     }
     Map<String, FloatTensor> actual = session.run(inputs);
     for (Iterator<Map.Entry<String, JsonNode>> it = testCase.get("outputs").fields();
         it.hasNext(); ) {
       Map.Entry<String, JsonNode> entry = it.next();
-      FloatTensor expected = (FloatTensor) tensor(entry.getValue());
+      FloatTensor expected = (FloatTensor) GoldenFiles.tensor(entry.getValue());
       FloatTensor got = actual.get(entry.getKey());
       String what = testCase.get("name").asText() + " " + entry.getKey();
       assertTrue(got != null, what + ": not among the outputs " + actual.keySet());
@@ -104,36 +98,6 @@ class GoldenStagesTest {
               + " (expected "
               + (worstAt < 0 ? "" : expected.data()[worstAt])
               + ")");
-    }
-  }
-
-  private static HostTensor tensor(JsonNode node) {
-    JsonNode shapeNode = node.get("shape");
-    int[] shape = new int[shapeNode.size()];
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = shapeNode.get(i).asInt();
-    }
-    JsonNode data = node.get("data");
-    String dtype = node.get("dtype").asText();
-    switch (dtype) {
-      case "int64":
-        {
-          long[] values = new long[data.size()];
-          for (int i = 0; i < values.length; i++) {
-            values[i] = data.get(i).asLong();
-          }
-          return new LongTensor(shape, values);
-        }
-      case "float32":
-        {
-          float[] values = new float[data.size()];
-          for (int i = 0; i < values.length; i++) {
-            values[i] = (float) data.get(i).asDouble();
-          }
-          return new FloatTensor(shape, values);
-        }
-      default:
-        throw new IllegalArgumentException("unknown dtype " + dtype + " in a golden tensor");
     }
   }
 }

@@ -140,6 +140,27 @@ class DecoderOnlyLlmTest {
   }
 
   @Test
+  void aRowMayFillButNotExceedMaxPositions() {
+    int max = sessions.manifest().llm().maxPositions();
+    Random random = new Random(6);
+    FloatTensor full = randomEmbeds(random, max - 1, hidden);
+    DecoderOnlyLlm.Prefill prefill = llm.prefill(List.of(full, randomEmbeds(random, 2, hidden)));
+    SequenceKv cache = prefill.caches().get(0);
+    llm.step(
+        List.of(
+            new StepInput(cache, new long[] {3}),
+            new StepInput(prefill.caches().get(1), new long[] {4})));
+    assertEquals(max, cache.length());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> llm.step(List.of(new StepInput(cache, new long[] {5}))));
+    assertEquals(
+        "a row would hold " + (max + 1) + " positions, more than llm.max_positions " + max,
+        e.getMessage());
+  }
+
+  @Test
   void refusesMisuse() {
     SequenceKv cache = llm.prefill(List.of(randomEmbeds(new Random(5), 2, hidden))).caches().get(0);
     assertThrows(IllegalArgumentException.class, () -> new StepInput(cache, new long[] {1, 2}));
