@@ -1,0 +1,87 @@
+package io.instructblip.tests;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.TaskMode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The committed fixtures for integration tests: model directories, images, and the reference cases
+ * of {@code golden/<model>/reference.json} as engine requests with their expected answers.
+ */
+public final class GoldenCases {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One reference case: the request and the token ids the reference generated (or ranked). */
+  public record Case(String name, EngineRequest request, List<Integer> expectedTokens) {}
+
+  private GoldenCases() {}
+
+  /** The fixtures folder (surefire sets {@code instructblip.fixtures}). */
+  public static Path fixtures() {
+    return Path.of(System.getProperty("instructblip.fixtures"));
+  }
+
+  /** A fixture model directory. */
+  public static Path model(String name) {
+    return fixtures().resolve(name);
+  }
+
+  /** A fixture file's bytes. */
+  public static byte[] bytes(String relative) {
+    try {
+      return Files.readAllBytes(fixtures().resolve(relative));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Every reference case of {@code model}, ids prefixed with {@code idPrefix}. */
+  public static List<Case> cases(String model, String idPrefix) {
+    try {
+      JsonNode golden =
+          JSON.readTree(
+              fixtures().resolve("golden").resolve(model).resolve("reference.json").toFile());
+      List<Case> cases = new ArrayList<>();
+      for (JsonNode c : golden.get("cases")) {
+        List<byte[]> images = new ArrayList<>();
+        c.get("images").forEach(p -> images.add(bytes(p.asText())));
+        JsonNode p = c.get("params");
+        GenerationOverrides overrides =
+            GenerationOverrides.builder()
+                .maxNewTokens(p.get("max_new_tokens").asInt())
+                .minNewTokens(p.get("min_new_tokens").asInt())
+                .numBeams(p.get("num_beams").asInt())
+                .lengthPenalty(p.get("length_penalty").asDouble())
+                .repetitionPenalty(p.get("repetition_penalty").asDouble())
+                .build();
+        List<String> candidates = new ArrayList<>();
+        if (c.hasNonNull("candidates")) {
+          c.get("candidates").forEach(t -> candidates.add(t.asText()));
+        }
+        String name = c.get("name").asText();
+        EngineRequest request =
+            new EngineRequest(
+                idPrefix + name,
+                images,
+                c.get("instruction").asText(),
+                candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+                candidates,
+                overrides);
+        List<Integer> tokens = new ArrayList<>();
+        c.get("expected").get("token_ids").forEach(t -> tokens.add(t.asInt()));
+        cases.add(new Case(name, request, tokens));
+      }
+      return cases;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
