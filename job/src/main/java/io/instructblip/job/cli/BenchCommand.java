@@ -5,9 +5,11 @@ import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
 import io.instructblip.job.bench.EngineBench;
+import io.instructblip.job.bench.PipelineBench;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,7 +29,9 @@ public final class BenchCommand implements Callable<Integer> {
   /** Which benchmark to run. */
   public enum Suite {
     /** The engine alone, stage by stage. */
-    ENGINE
+    ENGINE,
+    /** The same requests through the engine and through the Flink operators; batching gains. */
+    PIPELINE
   }
 
   @Spec CommandSpec spec;
@@ -35,8 +39,31 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model directory (e.g. small-vicuna).")
   Path model;
 
-  @Option(names = "--suite", defaultValue = "engine", description = "engine (default).")
+  @Option(
+      names = "--suite",
+      defaultValue = "pipeline",
+      description =
+          "pipeline (default): engine vs Flink operators, continuous vs run-to-completion;"
+              + " engine: stage-by-stage throughput.")
   Suite suite;
+
+  @Option(names = "--requests", defaultValue = "64", description = "pipeline: requests per run.")
+  int requests;
+
+  @Option(names = "--max-batch", defaultValue = "8", description = "pipeline: max batch size.")
+  int maxBatch;
+
+  @Option(names = "--max-wait-ms", defaultValue = "10", description = "pipeline: max wait.")
+  long maxWaitMs;
+
+  @Option(names = "--short-tokens", defaultValue = "4", description = "pipeline: short answers.")
+  int shortTokens;
+
+  @Option(names = "--long-tokens", defaultValue = "32", description = "pipeline: long answers.")
+  int longTokens;
+
+  @Option(names = "--repeats", defaultValue = "3", description = "pipeline: measured runs.")
+  int repeats;
 
   @Option(names = "--image", description = "Image to use (default: a bundled sample image).")
   Path image;
@@ -74,6 +101,20 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] bytes = Files.readAllBytes(image != null ? image : DemoModel.sampleImages().get(0));
+    if (suite == Suite.PIPELINE) {
+      new PipelineBench(
+              model.toAbsolutePath().toString(),
+              bytes,
+              requests,
+              maxBatch,
+              Duration.ofMillis(maxWaitMs),
+              shortTokens,
+              longTokens,
+              repeats,
+              out)
+          .run();
+      return 0;
+    }
     EngineConfig config =
         EngineConfig.builder(model)
             .session(SessionSettings.builder().device(DeviceSpec.parse(device)).build())
