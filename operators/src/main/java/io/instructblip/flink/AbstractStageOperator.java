@@ -192,7 +192,11 @@ abstract class AbstractStageOperator<IN, OUT> extends AbstractStreamOperator<OUT
           StageOutputs.FAILURES,
           new StreamRecord<>(
               new StageFailure(
-                  pending.requestId(), stageName(), result.errorCode(), result.message())));
+                  pending.requestId(),
+                  stageName(),
+                  result.errorCode(),
+                  result.message(),
+                  codec.context(pending.element))));
     }
   }
 

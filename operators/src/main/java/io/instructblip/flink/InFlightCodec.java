@@ -19,4 +19,12 @@ public interface InFlightCodec<IN> extends Serializable {
 
   /** An element rebuilt from its compact form (without the heavy payload). */
   IN fromInFlight(InFlight inFlight);
+
+  /**
+   * The element's opaque pass-through context, copied into a {@link StageFailure} when the stage
+   * fails the element; none by default.
+   */
+  default byte[] context(IN element) {
+    return new byte[0];
+  }
 }

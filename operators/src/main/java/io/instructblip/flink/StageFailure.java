@@ -13,5 +13,14 @@ import io.instructblip.engine.ErrorCode;
  * @param stage the name of the stage that failed it
  * @param code the stable error code ({@link ErrorCode#TIMEOUT} for a deadline)
  * @param message what went wrong, for a person
+ * @param context the element's opaque pass-through context ({@link InFlightCodec#context}), so that
+ *     the job can address the error response like an answer; empty when the stage has none
  */
-public record StageFailure(String requestId, String stage, ErrorCode code, String message) {}
+public record StageFailure(
+    String requestId, String stage, ErrorCode code, String message, byte[] context) {
+
+  /** A failure without context. */
+  public StageFailure(String requestId, String stage, ErrorCode code, String message) {
+    this(requestId, stage, code, message, new byte[0]);
+  }
+}

@@ -202,7 +202,16 @@ class StagesPipelineITCase {
         .returns(Types.STRING)
         .union(
             out.failures()
-                .map(f -> "err|" + f.requestId() + "|" + f.code() + "|" + f.stage())
+                .map(
+                    f ->
+                        "err|"
+                            + f.requestId()
+                            + "|"
+                            + f.code()
+                            + "|"
+                            + f.stage()
+                            + "|"
+                            + new String(f.context()))
                 .returns(Types.STRING))
         .sinkTo(new CollectingSink());
     env.execute("instructblip stages");
@@ -219,8 +228,8 @@ class StagesPipelineITCase {
       String id = parts[1];
       seen.merge(id, 1, Integer::sum);
       switch (id) {
-        case "bad-image" -> assertEquals("err|bad-image|IMAGE_UNREADABLE|prepare", line);
-        case "bad-param" -> assertEquals("err|bad-param|INVALID_PARAMETER|prepare", line);
+        case "bad-image" -> assertEquals("err|bad-image|IMAGE_UNREADABLE|prepare|bad-image", line);
+        case "bad-param" -> assertEquals("err|bad-param|INVALID_PARAMETER|prepare|bad-param", line);
         default -> {
           assertEquals("ok", parts[0], line);
           assertEquals(expected.get(id).toString(), parts[2], line);

@@ -39,7 +39,8 @@ public final class PrepareFunction extends ProcessFunction<StageItem, StageItem>
       out.collect(item.withPrepared(lease.get().preparer().prepare(item.request())));
     } catch (EngineException e) {
       ctx.output(
-          StageOutputs.FAILURES, new StageFailure(item.id(), NAME, e.code(), e.getMessage()));
+          StageOutputs.FAILURES,
+          new StageFailure(item.id(), NAME, e.code(), e.getMessage(), item.context()));
     }
   }
 

@@ -16,6 +16,11 @@ public final class StageItemCodec implements InFlightCodec<StageItem> {
   }
 
   @Override
+  public byte[] context(StageItem element) {
+    return element.context();
+  }
+
+  @Override
   public StageItem fromInFlight(InFlight inFlight) {
     return StageWire.fromCompactBytes(inFlight.payload(), inFlight.deadlineMillis());
   }
