@@ -3,6 +3,7 @@
 fixtures/images/               small input images, good and bad (fixture_images.py)
 fixtures/golden/preprocess.json + golden/preprocess/*.png      resized RGB uint8 at sizes 32 and 224
 fixtures/tiny-vicuna/, fixtures/tiny-flant5/                    model directories (P1's export, fp32)
+fixtures/tiny-vicuna-fp16/                                     the same tiny-vicuna exported as float16
 fixtures/golden/<model>/stages.json, reference.json            stage-level and end-to-end cases
 """
 import os
@@ -81,6 +82,9 @@ def run(args) -> int:
         for model in args.models:
             fixture_models.export_model(model, os.path.join(out, model))
             print(f"model: {model} -> {os.path.join(out, model)}")
+        fp16_dir = os.path.join(out, fixture_models.FLOAT16_MODEL)
+        fixture_models.export_float16_model(fp16_dir)
+        print(f"model: {fixture_models.FLOAT16_MODEL} -> {fp16_dir}")
     if "stages" in steps:
         from . import fixture_stages
 

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.model.ModelFixtures;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.TestFactory;
  * at most 1% of the channels different at all (in practice none), and the decoded size after EXIF
  * orientation equal. The fixture folder comes from the system property {@code
  * instructblip.fixtures} (set by surefire) or the environment variable {@code
- * INSTRUCTBLIP_FIXTURES}; without fixtures the tests are skipped.
+ * INSTRUCTBLIP_FIXTURES}; without them the tests fail.
  */
 class GoldenPreprocessTest {
 
@@ -36,23 +36,13 @@ class GoldenPreprocessTest {
   private final ImageDecoder decoder = new ImageDecoder(ImageLimits.defaults());
 
   static Path fixtures() {
-    List<String> candidates = new ArrayList<>();
-    candidates.add(System.getProperty("instructblip.fixtures"));
-    candidates.add(System.getenv("INSTRUCTBLIP_FIXTURES"));
-    for (String candidate : candidates) {
-      if (candidate != null && Files.isDirectory(Path.of(candidate, "golden"))) {
-        return Path.of(candidate);
-      }
-    }
-    return null;
+    return ModelFixtures.root();
   }
 
   @TestFactory
   Stream<DynamicTest> resizedImagesMatchPillow() throws IOException {
     Path root = fixtures();
-    assumeTrue(root != null, "no fixtures: set -Dinstructblip.fixtures or INSTRUCTBLIP_FIXTURES");
     Path index = root.resolve("golden/preprocess.json");
-    assumeTrue(Files.exists(index), "no " + index);
     JsonNode cases = new ObjectMapper().readTree(index.toFile()).get("cases");
     List<DynamicTest> tests = new ArrayList<>();
     for (JsonNode c : cases) {
@@ -107,7 +97,6 @@ class GoldenPreprocessTest {
   @TestFactory
   Stream<DynamicTest> badFixtureImagesGiveTheirErrorCodes() {
     Path root = fixtures();
-    assumeTrue(root != null, "no fixtures: set -Dinstructblip.fixtures or INSTRUCTBLIP_FIXTURES");
     return Stream.of(
             new Object[] {"images/empty.png", ErrorCode.IMAGE_UNREADABLE},
             new Object[] {"images/garbage.bin", ErrorCode.IMAGE_UNREADABLE},

@@ -9,24 +9,20 @@ import io.instructblip.engine.model.ModelDtype;
 import io.instructblip.engine.model.ModelFixtures;
 import io.instructblip.engine.model.ModelSessions;
 import io.instructblip.engine.model.SessionSettings;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * An fp16 export of tiny-vicuna (fixture folder {@code tiny-vicuna-fp16}, where present) runs
- * through the same float32 API and stays close to the fp32 model: the boundary conversion works.
+ * An fp16 export of tiny-vicuna (fixture folder {@code tiny-vicuna-fp16}) runs through the same
+ * float32 API and stays close to the fp32 model: the boundary conversion works.
  */
 class Float16ModelTest {
 
   @Test
   void fp16ModelRunsThroughTheFloat32Api() {
-    Path fp16Dir = ModelFixtures.root().resolve("tiny-vicuna-fp16");
-    Assumptions.assumeTrue(
-        Files.isRegularFile(fp16Dir.resolve("manifest.json")), "no fp16 fixture in " + fp16Dir);
+    Path fp16Dir = ModelFixtures.modelDir("tiny-vicuna-fp16");
     SessionSettings settings = SessionSettings.builder().intraOpThreads(1).build();
     try (ModelSessions half = ModelSessions.open(ModelDirectory.open(fp16Dir), settings);
         ModelSessions full =

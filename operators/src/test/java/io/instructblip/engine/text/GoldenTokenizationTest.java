@@ -2,10 +2,11 @@ package io.instructblip.engine.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.model.ModelFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,21 +29,12 @@ class GoldenTokenizationTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   static Path fixtures() {
-    for (String candidate :
-        new String[] {
-          System.getProperty("instructblip.fixtures"), System.getenv("INSTRUCTBLIP_FIXTURES")
-        }) {
-      if (candidate != null && Files.isDirectory(Path.of(candidate, "golden"))) {
-        return Path.of(candidate);
-      }
-    }
-    return null;
+    return ModelFixtures.root();
   }
 
   @TestFactory
   Stream<DynamicNode> tokenIdsMatchTheReference() throws IOException {
     Path root = fixtures();
-    assumeTrue(root != null, "no fixtures: set -Dinstructblip.fixtures or INSTRUCTBLIP_FIXTURES");
     List<DynamicNode> models = new ArrayList<>();
     for (String model : new String[] {"tiny-vicuna", "tiny-flant5"}) {
       Path reference = root.resolve("golden").resolve(model).resolve("reference.json");
@@ -51,7 +43,7 @@ class GoldenTokenizationTest {
         models.add(DynamicContainer.dynamicContainer(model, cases(root.resolve(model), reference)));
       }
     }
-    assumeTrue(!models.isEmpty(), "no reference.json with its model directory under " + root);
+    assertFalse(models.isEmpty(), "no reference.json with its model directory under " + root);
     return models.stream();
   }
 
