@@ -110,9 +110,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      throw new IllegalStateException(
-"the embedded Kafka broker did not start: " + e,
-          e);
+      throw new IllegalStateException("the embedded Kafka broker did not start: " + e, e);
     }
   }
 
@@ -124,7 +122,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         MetadataVersion.latestProduction(), features, "instructblip-embedded-kafka");
   }
 
-  /** The {@code bootstrap.servers} value for clients of this broker, e.g. {@code localhost:41234}. */
+  /**
+   * The {@code bootstrap.servers} value for clients of this broker, e.g. {@code localhost:41234}.
+   */
   public String bootstrapServers() {
     return cluster.bootstrapServers();
   }
@@ -136,8 +136,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * Creates the topics (an existing topic is left as it is) with {@code partitions} partitions each
-   * and waits until every partition has a leader on the broker, so that producers can write to
-   * them at once without losing records.
+   * and waits until every partition has a leader on the broker, so that producers can write to them
+   * at once without losing records.
    */
   public void createTopics(int partitions, String... topics) {
     createTopics(partitions, List.of(topics));
