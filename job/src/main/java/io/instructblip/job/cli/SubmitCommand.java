@@ -106,8 +106,16 @@ public final class SubmitCommand implements Callable<Integer> {
       description = "Extra Kafka client property (TLS, SASL, ...); repeatable.")
   Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
-  PrintStream out = System.out;
-  PrintStream err = System.err;
+  private PrintStream out = System.out;
+  private PrintStream err = System.err;
+
+  /**
+   * Where responses (out) and messages and progress (err) go; System.out and System.err by default.
+   */
+  public void setStreams(PrintStream out, PrintStream err) {
+    this.out = java.util.Objects.requireNonNull(out, "out");
+    this.err = java.util.Objects.requireNonNull(err, "err");
+  }
 
   @Override
   public Integer call() throws Exception {
