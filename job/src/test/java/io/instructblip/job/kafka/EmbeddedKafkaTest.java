@@ -15,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,6 @@ class EmbeddedKafkaTest {
       assertTrue(kafka.bootstrapServers().startsWith("localhost:"), kafka.bootstrapServers());
       kafka.createTopics(2, "a", "b");
       kafka.createTopics(2, "a"); // existing: no error
-
       Properties p = kafka.clientProperties();
       p.put("max.in.flight.requests.per.connection", "1");
       try (KafkaProducer<byte[], byte[]> producer =
@@ -39,12 +39,13 @@ class EmbeddedKafkaTest {
         }
       }
       Properties c = kafka.clientProperties();
-      c.put("group.id", "g");
-      c.put("auto.offset.reset", "earliest");
       List<String> values = new ArrayList<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
           new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        consumer.subscribe(List.of("a"));
+        List<TopicPartition> partitions =
+            List.of(new TopicPartition("a", 0), new TopicPartition("a", 1));
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (values.size() < 10 && System.nanoTime() < deadline) {
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
