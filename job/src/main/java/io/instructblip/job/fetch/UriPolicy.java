@@ -3,11 +3,16 @@ package io.instructblip.job.fetch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * Where the job may read images given by URI, and how much. Nothing is allowed by default: a
@@ -47,6 +52,30 @@ public record UriPolicy(
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Prefix of the policy's keys in a Flink configuration. */
+  public static final String CONFIG_PREFIX = "instructblip.images.";
+
+  public static final String SCHEMES = "allowed-schemes";
+  public static final String FILE_ROOTS = "allowed-file-roots";
+  public static final String HOSTS = "allowed-hosts";
+  public static final String URI_PREFIXES = "allowed-uri-prefixes";
+  public static final String MAX_BYTES = "max-bytes-per-image";
+  public static final String MAX_IMAGES = "max-images-per-request";
+  public static final String CONNECT_TIMEOUT = "connect-timeout";
+  public static final String READ_TIMEOUT = "read-timeout";
+
+  /** Every key {@link #fromMap} knows. */
+  public static final List<String> KEYS =
+      List.of(
+          SCHEMES,
+          FILE_ROOTS,
+          HOSTS,
+          URI_PREFIXES,
+          MAX_BYTES,
+          MAX_IMAGES,
+          CONNECT_TIMEOUT,
+          READ_TIMEOUT);
+
   public UriPolicy {
     allowedSchemes = Set.copyOf(Objects.requireNonNull(allowedSchemes, "allowedSchemes"));
     allowedFileRoots = List.copyOf(Objects.requireNonNull(allowedFileRoots, "allowedFileRoots"));
@@ -76,6 +105,69 @@ public record UriPolicy(
     if (readTimeout.isNegative() || readTimeout.isZero()) {
       throw new IllegalArgumentException("image read timeout must be positive, got " + readTimeout);
     }
+  }
+
+  /**
+   * A policy from key/values (the keys in {@link #KEYS}; lists comma-separated, sizes like {@code
+   * 20 mb}, durations like {@code 5 s}); absent keys take their defaults. Unknown keys are an
+   * error.
+   */
+  public static UriPolicy fromMap(Map<String, String> values) {
+    Builder b = builder();
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      String key = e.getKey();
+      String value = e.getValue();
+      try {
+        switch (key) {
+          case SCHEMES -> split(value).forEach(b::allowScheme);
+          case FILE_ROOTS -> split(value).forEach(r -> b.allowFileRoot(Path.of(r)));
+          case HOSTS -> split(value).forEach(b::allowHost);
+          case URI_PREFIXES -> split(value).forEach(b::allowUriPrefix);
+          case MAX_BYTES -> b.maxBytesPerImage(MemorySize.parse(value).getBytes());
+          case MAX_IMAGES -> b.maxImagesPerRequest(Integer.parseInt(value.strip()));
+          case CONNECT_TIMEOUT -> b.connectTimeout(TimeUtils.parseDuration(value));
+          case READ_TIMEOUT -> b.readTimeout(TimeUtils.parseDuration(value));
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown image URI setting " + key + "; known: " + String.join(", ", KEYS));
+        }
+      } catch (NumberFormatException e2) {
+        throw new IllegalArgumentException(
+            "image URI setting " + key + " must be a whole number, got \"" + value + "\"", e2);
+      } catch (IllegalArgumentException e2) {
+        if (e2.getMessage() != null && e2.getMessage().startsWith("unknown image URI setting")) {
+          throw e2;
+        }
+        throw new IllegalArgumentException(
+            "image URI setting " + key + " has a bad value \"" + value + "\": " + e2.getMessage(),
+            e2);
+      }
+    }
+    return b.build();
+  }
+
+  /** A policy from a Flink configuration's {@code instructblip.images.*} keys. */
+  public static UriPolicy fromConfiguration(Configuration configuration) {
+    Map<String, String> values = new LinkedHashMap<>();
+    configuration
+        .toMap()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(CONFIG_PREFIX)) {
+                values.put(k.substring(CONFIG_PREFIX.length()), v);
+              }
+            });
+    return fromMap(values);
+  }
+
+  private static List<String> split(String value) {
+    List<String> out = new ArrayList<>();
+    for (String part : value.split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.strip());
+      }
+    }
+    return out;
   }
 
   /** A builder that allows nothing, with the default limits. */
