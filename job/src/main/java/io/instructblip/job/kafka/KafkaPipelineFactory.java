@@ -71,6 +71,7 @@ public final class KafkaPipelineFactory {
         .setProperties(props);
   }
 
+  @SuppressWarnings("deprecation") // the connector's API still takes Kafka's OffsetResetStrategy
   static OffsetsInitializer startingOffsets(StartingOffsets offsets) {
     return switch (offsets) {
       case EARLIEST -> OffsetsInitializer.earliest();
