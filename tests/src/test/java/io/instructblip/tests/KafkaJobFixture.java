@@ -132,10 +132,13 @@ final class KafkaJobFixture {
     public ResponseEnvelope map(RequestEnvelope envelope) throws Exception {
       ANSWERED.incrementAndGet();
       if (FAILURE_ARMED.get()) {
-        if (CHECKPOINTED.get() && FAILED.compareAndSet(false, true)) {
-          throw new IllegalStateException("injected failure");
+        if (CHECKPOINTED.get()) {
+          if (FAILED.compareAndSet(false, true)) {
+            throw new IllegalStateException("injected failure");
+          }
+        } else {
+          Thread.sleep(50); // keep records back until a checkpoint covers some answers
         }
-        Thread.sleep(20); // let checkpoints happen between records
       }
       InferenceRequest request = envelope.request();
       return envelope.answer(
