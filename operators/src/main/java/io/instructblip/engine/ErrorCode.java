@@ -9,6 +9,16 @@ public enum ErrorCode {
   IMAGE_UNREADABLE,
   /** The image is over the byte or pixel limit; refused before decoding. */
   IMAGE_TOO_LARGE,
+  /**
+   * The image URI's scheme, file root or host is not among those the job is configured to read from
+   * (or the path escapes its root, e.g. through {@code ..} or a symbolic link).
+   */
+  IMAGE_URI_FORBIDDEN,
+  /**
+   * The record names its request id but is not a valid request: a malformed or missing field, an
+   * image with both or neither of bytes and uri, RANK without candidates, GENERATE with candidates.
+   */
+  INVALID_REQUEST,
   /** The request has no image, or more images (frames) than allowed. */
   INVALID_IMAGE_COUNT,
   /** The instruction is empty or blank. */

@@ -1,0 +1,357 @@
+package io.instructblip.job.fetch;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+
+/**
+ * Reads the bytes of an image given by URI, within a {@link UriPolicy}:
+ *
+ * <ul>
+ *   <li>{@code file:} through java.nio; the path must lie in an allowed root both as written (after
+ *       removing {@code .} and {@code ..}) and after symbolic links are resolved ({@code
+ *       toRealPath}), so neither {@code ..} nor a link can escape the root;
+ *   <li>{@code http:} and {@code https:} through java.net.http, only on allowed hosts, without
+ *       following redirects (a redirect could lead to any host), within the connect and read
+ *       timeouts;
+ *   <li>any other allowed scheme ({@code s3}, {@code hdfs}, ...) through Flink's {@link FileSystem}
+ *       (where the cluster has the plugin), only under an allowed URI prefix.
+ * </ul>
+ *
+ * Failures are {@link EngineException}s: {@code IMAGE_URI_FORBIDDEN} (scheme, root, host or prefix
+ * not allowed), {@code IMAGE_TOO_LARGE} (more than the policy's bytes per image), {@code
+ * IMAGE_UNREADABLE} (missing, unreachable, HTTP error, timeout). Thread-safe.
+ */
+public final class ImageUriResolver {
+  private final UriPolicy policy;
+  private final List<Path> realRoots;
+  private volatile HttpClient httpClient;
+
+  public ImageUriResolver(UriPolicy policy) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.realRoots = new ArrayList<>();
+    for (Path root : policy.allowedFileRoots()) {
+      Path normalized = root.normalize();
+      try {
+        realRoots.add(normalized.toRealPath());
+      } catch (IOException e) {
+        // A root that does not exist (yet) can only match lexically; keep it so that files that
+        // appear later are readable, but a link can never resolve into it while it is missing.
+        realRoots.add(normalized);
+      }
+    }
+  }
+
+  /** The policy this resolver enforces. */
+  public UriPolicy policy() {
+    return policy;
+  }
+
+  /** Throws {@code INVALID_IMAGE_COUNT} when a request has more images than the policy allows. */
+  public void checkImageCount(int images) {
+    if (images > policy.maxImagesPerRequest()) {
+      throw new EngineException(
+          ErrorCode.INVALID_IMAGE_COUNT,
+          "the request has "
+              + images
+              + " images, more than the "
+              + policy.maxImagesPerRequest()
+              + " allowed per request");
+    }
+  }
+
+  /** Reads the image at {@code uri}, or throws an {@link EngineException} that says why not. */
+  public byte[] read(String uri) {
+    URI parsed;
+    try {
+      parsed = new URI(uri);
+    } catch (URISyntaxException e) {
+      throw forbidden("image URI \"" + uri + "\" is not a valid URI: " + e.getReason());
+    }
+    String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+    if (scheme.isEmpty()) {
+      throw forbidden(
+          "image URI \"" + uri + "\" has no scheme; write e.g. file:///data/images/cat.jpg");
+    }
+    if (!policy.allowedSchemes().contains(scheme)) {
+      throw forbidden(
+          "image URI scheme \""
+              + scheme
+              + "\" is not allowed (allowed: "
+              + String.join(", ", new java.util.TreeSet<>(policy.allowedSchemes()))
+              + ")");
+    }
+    return switch (scheme) {
+      case "file" -> readFile(parsed, uri);
+      case "http", "https" -> readHttp(parsed, uri);
+      default -> readFlinkFileSystem(parsed, uri);
+    };
+  }
+
+  private byte[] readFile(URI uri, String text) {
+    if (uri.getAuthority() != null && !uri.getAuthority().equalsIgnoreCase("localhost")) {
+      throw forbidden(
+          "file URI \"" + text + "\" names host " + uri.getAuthority() + "; only local files");
+    }
+    if (uri.getPath() == null || uri.getPath().isEmpty()) {
+      throw forbidden("file URI \"" + text + "\" has no path; write file:///absolute/path");
+    }
+    Path path;
+    try {
+      path = Paths.get(uri.getPath()).normalize();
+    } catch (RuntimeException e) {
+      throw forbidden("file URI \"" + text + "\" is not a valid path: " + e.getMessage());
+    }
+    if (!insideRoot(path, policy.allowedFileRoots().stream().map(Path::normalize).toList())) {
+      throw forbidden(
+          "file " + path + " is outside the allowed image folders " + policy.allowedFileRoots());
+    }
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (NoSuchFileException e) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "image file " + path + " does not exist");
+    } catch (IOException e) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "cannot read image file " + path + ": " + e, e);
+    }
+    if (!insideRoot(real, realRoots)) {
+      throw forbidden(
+          "file "
+              + path
+              + " is a link to "
+              + real
+              + ", outside the allowed image folders "
+              + policy.allowedFileRoots());
+    }
+    if (!Files.isRegularFile(real)) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "image path " + path + " is not a file");
+    }
+    try {
+      checkSize(Files.size(real), text);
+      try (InputStream in = Files.newInputStream(real)) {
+        return readBounded(in, text);
+      }
+    } catch (IOException e) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "cannot read image file " + path + ": " + e, e);
+    }
+  }
+
+  private static boolean insideRoot(Path path, List<Path> roots) {
+    for (Path root : roots) {
+      if (path.startsWith(root)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private byte[] readHttp(URI uri, String text) {
+    String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+    if (!policy.allowedHosts().contains(host)) {
+      throw forbidden(
+          "image host \""
+              + host
+              + "\" is not allowed (allowed: "
+              + String.join(", ", new java.util.TreeSet<>(policy.allowedHosts()))
+              + ")");
+    }
+    HttpRequest request = HttpRequest.newBuilder(uri).timeout(policy.readTimeout()).GET().build();
+    CompletableFuture<HttpResponse<byte[]>> future =
+        client().sendAsync(request, info -> new BoundedBodySubscriber(policy.maxBytesPerImage()));
+    HttpResponse<byte[]> response;
+    try {
+      response = future.get(policy.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE,
+          "image "
+              + text
+              + " was not downloaded within "
+              + policy.readTimeout().toMillis()
+              + " ms");
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "interrupted while downloading " + text);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      while (cause != null && !(cause instanceof TooLarge) && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof TooLarge) {
+        throw tooLarge(text);
+      }
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "cannot download image " + text + ": " + e.getCause(), e);
+    }
+    if (response.statusCode() != 200) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE,
+          "downloading image " + text + " answered HTTP " + response.statusCode());
+    }
+    return response.body();
+  }
+
+  private HttpClient client() {
+    HttpClient c = httpClient;
+    if (c == null) {
+      synchronized (this) {
+        if (httpClient == null) {
+          httpClient =
+              HttpClient.newBuilder()
+                  .connectTimeout(policy.connectTimeout())
+                  .followRedirects(HttpClient.Redirect.NEVER)
+                  .build();
+        }
+        c = httpClient;
+      }
+    }
+    return c;
+  }
+
+  private byte[] readFlinkFileSystem(URI uri, String text) {
+    String normalized = uri.normalize().toString();
+    if (uri.getPath() != null
+        && (uri.getPath().contains("/../") || uri.getPath().endsWith("/.."))) {
+      throw forbidden("image URI \"" + text + "\" contains \"..\"");
+    }
+    boolean allowed = false;
+    for (String prefix : policy.allowedUriPrefixes()) {
+      allowed |= normalized.startsWith(prefix);
+    }
+    if (!allowed) {
+      throw forbidden(
+          "image URI \""
+              + text
+              + "\" is not under an allowed prefix "
+              + policy.allowedUriPrefixes());
+    }
+    try {
+      org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(uri);
+      FileSystem fs = FileSystem.get(uri);
+      FileStatus status = fs.getFileStatus(path);
+      checkSize(status.getLen(), text);
+      try (InputStream in = fs.open(path)) {
+        return readBounded(in, text);
+      }
+    } catch (IOException e) {
+      throw new EngineException(
+          ErrorCode.IMAGE_UNREADABLE, "cannot read image " + text + ": " + e, e);
+    }
+  }
+
+  private void checkSize(long size, String text) {
+    if (size > policy.maxBytesPerImage()) {
+      throw tooLarge(text);
+    }
+  }
+
+  private byte[] readBounded(InputStream in, String text) throws IOException {
+    long max = policy.maxBytesPerImage();
+    byte[] bytes = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 8));
+    if (bytes.length > max) {
+      throw tooLarge(text);
+    }
+    return bytes;
+  }
+
+  private EngineException tooLarge(String text) {
+    return new EngineException(
+        ErrorCode.IMAGE_TOO_LARGE,
+        "image "
+            + text
+            + " has more than the "
+            + policy.maxBytesPerImage()
+            + " bytes allowed per image");
+  }
+
+  private static EngineException forbidden(String message) {
+    return new EngineException(ErrorCode.IMAGE_URI_FORBIDDEN, message);
+  }
+
+  /** Marks a body that went over the byte limit. */
+  private static final class TooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge() {
+      super("body over the byte limit");
+    }
+  }
+
+  /** Collects a response body, cancelling the download as soon as it exceeds the limit. */
+  private static final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
+    private final long max;
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private Flow.Subscription subscription;
+
+    BoundedBodySubscriber(long max) {
+      this.max = max;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription subscription) {
+      this.subscription = subscription;
+      subscription.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      for (ByteBuffer item : items) {
+        if (buffer.size() + (long) item.remaining() > max) {
+          subscription.cancel();
+          result.completeExceptionally(new TooLarge());
+          return;
+        }
+        byte[] chunk = new byte[item.remaining()];
+        item.get(chunk);
+        buffer.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable throwable) {
+      result.completeExceptionally(throwable);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(buffer.toByteArray());
+    }
+  }
+}

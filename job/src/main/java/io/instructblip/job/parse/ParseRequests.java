@@ -1,0 +1,51 @@
+package io.instructblip.job.parse;
+
+import io.instructblip.job.kafka.DeadLetter;
+import io.instructblip.job.kafka.RawRecord;
+import io.instructblip.job.kafka.RequestEnvelope;
+import io.instructblip.job.kafka.ResponseEnvelope;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The job's first step after the Kafka source: valid requests on the main output, error responses
+ * on {@link #ERROR_RESPONSES}, unreadable records on {@link #DEAD_LETTERS} (see {@link
+ * RequestParser} for which is which).
+ *
+ * <pre>{@code
+ * SingleOutputStreamOperator<RequestEnvelope> requests = raw.process(new ParseRequests());
+ * requests.getSideOutput(ParseRequests.DEAD_LETTERS).sinkTo(kafka.deadLetterSink());
+ * requests.getSideOutput(ParseRequests.ERROR_RESPONSES).union(answers).sinkTo(kafka.responseSink());
+ * }</pre>
+ */
+public final class ParseRequests extends ProcessFunction<RawRecord, RequestEnvelope> {
+  private static final long serialVersionUID = 1L;
+
+  /** Error responses for records that name a request id but are no valid request. */
+  public static final OutputTag<ResponseEnvelope> ERROR_RESPONSES =
+      new OutputTag<>("error-responses") {};
+
+  /** Records without a readable request id. */
+  public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+  private transient RequestParser parser;
+
+  @Override
+  public void open(OpenContext openContext) {
+    parser = new RequestParser();
+  }
+
+  @Override
+  public void processElement(RawRecord record, Context ctx, Collector<RequestEnvelope> out) {
+    ParseResult result = parser.parse(record);
+    if (result instanceof ParseResult.Accepted accepted) {
+      out.collect(accepted.request());
+    } else if (result instanceof ParseResult.Rejected rejected) {
+      ctx.output(ERROR_RESPONSES, rejected.errorResponse());
+    } else if (result instanceof ParseResult.DeadLettered dead) {
+      ctx.output(DEAD_LETTERS, dead.deadLetter());
+    }
+  }
+}

@@ -1,0 +1,237 @@
+package io.instructblip.job.fetch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.sun.net.httpserver.HttpServer;
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.ErrorCode;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageUriResolverTest {
+  private static final byte[] IMAGE = {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3, 4};
+
+  @TempDir Path tmp;
+  private Path root;
+  private Path outside;
+  private HttpServer server;
+  private String base;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    root = Files.createDirectories(tmp.resolve("images"));
+    outside = Files.createDirectories(tmp.resolve("secret"));
+    Files.write(root.resolve("cat.png"), IMAGE);
+    Files.write(root.resolve("big.png"), new byte[100]);
+    Files.write(outside.resolve("key.png"), IMAGE);
+
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/cat.png", ex -> respond(ex, 200, IMAGE, IMAGE.length));
+    server.createContext("/big.png", ex -> respond(ex, 200, new byte[100], 100));
+    server.createContext("/chunked.png", ex -> respond(ex, 200, new byte[100], 0));
+    server.createContext("/missing.png", ex -> respond(ex, 404, new byte[0], -1));
+    server.createContext(
+        "/moved.png",
+        ex -> {
+          ex.getResponseHeaders().add("Location", "http://example.org/x.png");
+          respond(ex, 302, new byte[0], -1);
+        });
+    server.createContext(
+        "/slow.png",
+        ex -> {
+          try {
+            Thread.sleep(3000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          respond(ex, 200, IMAGE, IMAGE.length);
+        });
+    server.start();
+    base = "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  private static void respond(
+      com.sun.net.httpserver.HttpExchange ex, int status, byte[] body, long length)
+      throws java.io.IOException {
+    ex.sendResponseHeaders(status, length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    } catch (java.io.IOException ignored) {
+      // the client hung up (size limit)
+    }
+  }
+
+  @AfterEach
+  void tearDown() {
+    server.stop(0);
+  }
+
+  private ImageUriResolver resolver() {
+    return new ImageUriResolver(
+        UriPolicy.builder()
+            .allowScheme("file")
+            .allowFileRoot(root)
+            .allowScheme("HTTP")
+            .allowHost("127.0.0.1")
+            .allowScheme("s3")
+            .allowUriPrefix("s3://bucket/images/")
+            .maxBytesPerImage(50)
+            .maxImagesPerRequest(4)
+            .connectTimeout(Duration.ofSeconds(2))
+            .readTimeout(Duration.ofMillis(500))
+            .build());
+  }
+
+  private static void assertFails(ErrorCode code, String message, Runnable action) {
+    EngineException e = assertThrows(EngineException.class, action::run);
+    assertEquals(code, e.code(), e.getMessage());
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void readsAFileInsideTheRoot() {
+    assertArrayEquals(IMAGE, resolver().read(root.resolve("cat.png").toUri().toString()));
+    assertArrayEquals(IMAGE, resolver().read("file://" + root + "/./sub/../cat.png"));
+  }
+
+  @Test
+  void refusesTraversalOutOfTheRoot() {
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "file "
+            + outside.resolve("key.png")
+            + " is outside the allowed image folders ["
+            + root
+            + "]",
+        () -> resolver().read("file://" + root + "/../secret/key.png"));
+  }
+
+  @Test
+  void refusesAFileOutsideTheRoot() {
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "file /etc/passwd is outside the allowed image folders [" + root + "]",
+        () -> resolver().read("file:///etc/passwd"));
+  }
+
+  @Test
+  void refusesASymbolicLinkThatEscapesTheRoot() throws Exception {
+    Path link = Files.createSymbolicLink(root.resolve("link.png"), outside.resolve("key.png"));
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "file "
+            + link
+            + " is a link to "
+            + outside.resolve("key.png").toRealPath()
+            + ", outside the allowed image folders ["
+            + root
+            + "]",
+        () -> resolver().read(link.toUri().toString()));
+  }
+
+  @Test
+  void followsASymbolicLinkThatStaysInsideTheRoot() throws Exception {
+    Path link = Files.createSymbolicLink(root.resolve("alias.png"), root.resolve("cat.png"));
+    assertArrayEquals(IMAGE, resolver().read(link.toUri().toString()));
+  }
+
+  @Test
+  void refusesSchemesThatAreNotAllowed() {
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "image URI scheme \"ftp\" is not allowed (allowed: file, http, s3)",
+        () -> resolver().read("ftp://127.0.0.1/cat.png"));
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "image URI \"cat.png\" has no scheme; write e.g. file:///data/images/cat.jpg",
+        () -> resolver().read("cat.png"));
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "image URI \"s3://other/images/a.png\" is not under an allowed prefix [s3://bucket/images/]",
+        () -> resolver().read("s3://other/images/a.png"));
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "image URI \"s3://bucket/images/../private/a.png\" contains \"..\"",
+        () -> resolver().read("s3://bucket/images/../private/a.png"));
+  }
+
+  @Test
+  void refusesFilesOverTheSizeLimitAndReportsMissingOnes() {
+    assertFails(
+        ErrorCode.IMAGE_TOO_LARGE,
+        "image file://" + root + "/big.png has more than the 50 bytes allowed per image",
+        () -> resolver().read("file://" + root + "/big.png"));
+    assertFails(
+        ErrorCode.IMAGE_UNREADABLE,
+        "image file " + root.resolve("nope.png") + " does not exist",
+        () -> resolver().read("file://" + root + "/nope.png"));
+  }
+
+  @Test
+  void downloadsFromAnAllowedHost() {
+    assertArrayEquals(IMAGE, resolver().read(base + "/cat.png"));
+  }
+
+  @Test
+  void refusesHostsThatAreNotAllowed() {
+    String uri = "http://localhost:" + server.getAddress().getPort() + "/cat.png";
+    assertFails(
+        ErrorCode.IMAGE_URI_FORBIDDEN,
+        "image host \"localhost\" is not allowed (allowed: 127.0.0.1)",
+        () -> resolver().read(uri));
+  }
+
+  @Test
+  void stopsDownloadsOverTheSizeLimit() {
+    assertFails(
+        ErrorCode.IMAGE_TOO_LARGE,
+        "image " + base + "/big.png has more than the 50 bytes allowed per image",
+        () -> resolver().read(base + "/big.png"));
+    assertFails(
+        ErrorCode.IMAGE_TOO_LARGE,
+        "image " + base + "/chunked.png has more than the 50 bytes allowed per image",
+        () -> resolver().read(base + "/chunked.png"));
+  }
+
+  @Test
+  void reportsHttpErrorsRedirectsAndTimeouts() {
+    assertFails(
+        ErrorCode.IMAGE_UNREADABLE,
+        "downloading image " + base + "/missing.png answered HTTP 404",
+        () -> resolver().read(base + "/missing.png"));
+    assertFails(
+        ErrorCode.IMAGE_UNREADABLE,
+        "downloading image " + base + "/moved.png answered HTTP 302",
+        () -> resolver().read(base + "/moved.png"));
+    long start = System.nanoTime();
+    EngineException e =
+        assertThrows(EngineException.class, () -> resolver().read(base + "/slow.png"));
+    assertEquals(ErrorCode.IMAGE_UNREADABLE, e.code());
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2500, e.getMessage());
+  }
+
+  @Test
+  void limitsTheNumberOfImages() {
+    resolver().checkImageCount(4);
+    assertFails(
+        ErrorCode.INVALID_IMAGE_COUNT,
+        "the request has 5 images, more than the 4 allowed per request",
+        () -> resolver().checkImageCount(5));
+  }
+
+  private static void assertTrue(boolean condition, String message) {
+    org.junit.jupiter.api.Assertions.assertTrue(condition, message);
+  }
+}
