@@ -2,6 +2,9 @@ package io.instructblip.job;
 
 import io.instructblip.job.cli.BenchCommand;
 import io.instructblip.job.cli.InferCommand;
+import io.instructblip.job.cli.LocalCommand;
+import io.instructblip.job.cli.RunCommand;
+import io.instructblip.job.cli.SubmitCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,7 +17,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "instructblip 0.1.0",
     description = "InstructBLIP on Flink: stream, batch or one-shot inference on ONNX Runtime.",
-    subcommands = {InferCommand.class, BenchCommand.class})
+    subcommands = {
+      LocalCommand.class,
+      RunCommand.class,
+      SubmitCommand.class,
+      InferCommand.class,
+      BenchCommand.class
+    })
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -84,7 +84,9 @@ public final class InstructBlipEngine implements AutoCloseable {
             defaults(manifest.generationDefaults()),
             Math.toIntExact(special.llmEos()),
             config.maxImagesPerRequest(),
-            config.maxCandidates());
+            config.maxCandidates(),
+            manifest.numQueryTokens(),
+            manifest.llmFamily() == LlmFamily.DECODER_ONLY ? manifest.llm().maxPositions() : 0);
     this.visualFeatures =
         new VisualFeatures(new VisionEncoderRunner(sessions), new QFormerRunner(sessions));
     this.backends = new LlmBackends(sessions, prompts);

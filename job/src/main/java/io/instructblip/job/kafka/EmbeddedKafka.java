@@ -94,7 +94,14 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setConfigProp("auto.create.topics.enable", "false")
               .setDeleteOnClose(true);
       cluster = builder.build();
-      cluster.format();
+      // The kit's formatter prints its progress on stdout, which the commands keep for answers.
+      java.io.PrintStream stdout = System.out;
+      System.setOut(System.err);
+      try {
+        cluster.format();
+      } finally {
+        System.setOut(stdout);
+      }
       cluster.startup();
       cluster.waitForReadyBrokers();
       return new EmbeddedKafka(cluster, baseDir);

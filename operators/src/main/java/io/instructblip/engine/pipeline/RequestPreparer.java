@@ -28,11 +28,16 @@ public final class RequestPreparer {
   private final int eosId;
   private final int maxImages;
   private final int maxCandidates;
+  private final int queryTokens;
+  private final int maxPositions;
 
   /**
    * A preparer.
    *
    * @param eosId the LLM's end-of-sequence id (manifest {@code special_tokens.llm_eos})
+   * @param queryTokens query positions per image (manifest {@code num_query_tokens})
+   * @param maxPositions the positions one LLM sequence may hold (queries, prompt and answer), or 0
+   *     for no limit (encoder-decoder models, whose positions are relative)
    */
   public RequestPreparer(
       ImagePreprocessor images,
@@ -40,13 +45,17 @@ public final class RequestPreparer {
       GenerationDefaults defaults,
       int eosId,
       int maxImages,
-      int maxCandidates) {
+      int maxCandidates,
+      int queryTokens,
+      int maxPositions) {
     this.images = Objects.requireNonNull(images, "images");
     this.prompts = Objects.requireNonNull(prompts, "prompts");
     this.defaults = Objects.requireNonNull(defaults, "defaults");
     this.eosId = eosId;
     this.maxImages = maxImages;
     this.maxCandidates = maxCandidates;
+    this.queryTokens = queryTokens;
+    this.maxPositions = maxPositions;
   }
 
   /** The prompt builder (also turns generated ids into answer text). */
@@ -58,13 +67,29 @@ public final class RequestPreparer {
   public PreparedRequest prepare(EngineRequest request) {
     long start = System.nanoTime();
     checkImageCount(request.images().size());
-    GenerationParams params = resolve(request.overrides(), request.id());
     List<String> candidateTexts = checkCandidates(request);
     PromptIds ids = prompts.build(request.instruction());
+    int inputPositions = request.images().size() * queryTokens + ids.llmIds().length;
     List<long[]> candidateIds = new ArrayList<>(candidateTexts.size());
     for (String candidate : candidateTexts) {
-      candidateIds.add(prompts.candidateIds(candidate));
+      long[] scored = prompts.candidateIds(candidate);
+      if (maxPositions > 0 && inputPositions + scored.length > maxPositions) {
+        throw new EngineException(
+            ErrorCode.INVALID_PARAMETER,
+            "the candidate \""
+                + candidate
+                + "\" is "
+                + scored.length
+                + " tokens; after the images and instruction ("
+                + inputPositions
+                + " positions) it does not fit the model's "
+                + maxPositions
+                + " positions; shorten it");
+      }
+      candidateIds.add(scored);
     }
+    GenerationParams params =
+        fitToContext(resolve(request.overrides(), request.id()), inputPositions, request.mode());
     float[] pixels = pixelsOf(request.images());
     long micros = (System.nanoTime() - start) / 1_000;
     return new PreparedRequest(
@@ -137,6 +162,45 @@ public final class RequestPreparer {
       }
     }
     return pixels;
+  }
+
+  /**
+   * Caps {@code max_new_tokens} to the positions left after the images and the prompt (the answer
+   * then ends with finish reason {@code length}, as a server with a fixed context does); refuses a
+   * request whose images and prompt fill the context on their own.
+   */
+  private GenerationParams fitToContext(
+      GenerationParams params, int inputPositions, TaskMode mode) {
+    if (maxPositions <= 0) {
+      return params;
+    }
+    int room = maxPositions - inputPositions;
+    if (room < 1) {
+      throw new EngineException(
+          ErrorCode.INSTRUCTION_TOO_LONG,
+          "the images and instruction take "
+              + inputPositions
+              + " of the model's "
+              + maxPositions
+              + " positions, leaving no room for an answer; send fewer frames or a shorter"
+              + " instruction");
+    }
+    if (mode == TaskMode.RANK || params.maxNewTokens() <= room) {
+      return params;
+    }
+    return new GenerationParams(
+        room,
+        Math.min(params.minNewTokens(), room),
+        params.numBeams(),
+        params.lengthPenalty(),
+        params.repetitionPenalty(),
+        params.doSample(),
+        params.temperature(),
+        params.topK(),
+        params.topP(),
+        params.seed(),
+        params.numReturnSequences(),
+        params.eosTokenIds());
   }
 
   private GenerationParams resolve(GenerationOverrides o, String requestId) {

@@ -1,0 +1,63 @@
+package io.instructblip.job.cli;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Option;
+
+/**
+ * The Flink side of the job's commands, as a picocli mixin: extra Flink configuration, and the
+ * checkpointing and restart defaults the job needs (exactly-once output is committed on
+ * checkpoints, so a job without checkpoints would never publish an answer).
+ */
+public final class JobEnvironment {
+  /**
+   * Default checkpoint interval: answers become visible to read_committed consumers per checkpoint.
+   */
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
+
+  @Option(
+      names = "--checkpoint-interval",
+      description =
+          "Checkpoint interval, e.g. \"2 s\" (default); answers are published per checkpoint.")
+  String checkpointInterval;
+
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Flink configuration (instructblip.*, instructblip.kafka.*, instructblip.images.*,"
+              + " or any Flink key); repeatable. Flags win over these.")
+  Map<String, String> settings = new LinkedHashMap<>();
+
+  /** The configuration the command's settings are read from: the {@code --set} pairs. */
+  public Configuration configuration() {
+    return Configuration.fromMap(settings);
+  }
+
+  /**
+   * The execution environment (the cluster's under {@code flink run}, a local one under {@code java
+   * -jar}) with checkpointing and a fixed-delay restart strategy unless configured otherwise.
+   */
+  public StreamExecutionEnvironment create() {
+    Configuration conf = configuration();
+    if (!conf.contains(RestartStrategyOptions.RESTART_STRATEGY)) {
+      conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+      conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 10);
+      conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(5));
+    }
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    Duration interval =
+        checkpointInterval != null
+            ? org.apache.flink.util.TimeUtils.parseDuration(checkpointInterval)
+            : conf.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                .orElse(DEFAULT_CHECKPOINT_INTERVAL);
+    env.enableCheckpointing(interval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    return env;
+  }
+}

@@ -1,0 +1,56 @@
+package io.instructblip.job.cli;
+
+import io.instructblip.job.fetch.UriPolicy;
+import io.instructblip.job.kafka.KafkaSettings;
+import io.instructblip.job.pipeline.InstructBlipJob;
+import io.instructblip.job.pipeline.StageSettings;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code run}: the streaming job, Kafka to Kafka. Under {@code flink run job.jar run ...} it is
+ * submitted to the cluster; under {@code java -jar} it runs on a local Flink in this JVM.
+ */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Run the streaming job: requests topic -> InstructBLIP -> responses topic.")
+public final class RunCommand implements Callable<Integer> {
+  @Mixin KafkaOptions kafka;
+  @Mixin StageOptions stages;
+  @Mixin JobEnvironment environment;
+
+  @Option(names = "--job-name", defaultValue = "instructblip", description = "Flink job name.")
+  String jobName;
+
+  @Override
+  public Integer call() throws Exception {
+    Configuration conf = environment.configuration();
+    KafkaSettings kafkaSettings = kafka.toSettings(conf);
+    StageSettings stageSettings = stages.toSettings(conf, null);
+    StreamExecutionEnvironment env = environment.create();
+    new InstructBlipJob(kafkaSettings, stageSettings, imageSettings(conf)).addTo(env);
+    env.execute(jobName);
+    return 0;
+  }
+
+  /** The {@code instructblip.images.*} keys of {@code conf}, without the prefix. */
+  static Map<String, String> imageSettings(Configuration conf) {
+    Map<String, String> values = new LinkedHashMap<>();
+    conf.toMap()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(UriPolicy.CONFIG_PREFIX)) {
+                values.put(k.substring(UriPolicy.CONFIG_PREFIX.length()), v);
+              }
+            });
+    UriPolicy.fromMap(values); // fails now, with the key's name, rather than in the TaskManagers
+    return values;
+  }
+}

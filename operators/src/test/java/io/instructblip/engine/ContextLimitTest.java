@@ -1,0 +1,66 @@
+package io.instructblip.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.instructblip.engine.generate.FinishReason;
+import io.instructblip.engine.model.ModelFixtures;
+import java.nio.file.Files;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A decoder-only model holds {@code llm.max_positions} positions (256 for tiny-vicuna): an answer
+ * stops with finish reason {@code length} when the context is full, and a request that cannot fit
+ * is refused with a code.
+ */
+class ContextLimitTest {
+  private static InstructBlipEngine engine;
+  private static byte[] image;
+
+  @BeforeAll
+  static void open() throws Exception {
+    engine =
+        InstructBlipEngine.open(
+            EngineConfig.builder(ModelFixtures.modelDir("tiny-vicuna")).build());
+    image = Files.readAllBytes(ModelFixtures.root().resolve("images/rgb.png"));
+  }
+
+  @AfterAll
+  static void close() {
+    engine.close();
+  }
+
+  @Test
+  void anAnswerStopsWhenTheContextIsFull() {
+    GenerationOverrides all =
+        GenerationOverrides.builder().numBeams(1).maxNewTokens(1000).minNewTokens(1000).build();
+    EngineResult r =
+        engine
+            .infer(
+                List.of(
+                    new EngineRequest(
+                        "full", List.of(image), "What?", TaskMode.GENERATE, List.of(), all)))
+            .get(0);
+    assertTrue(r.ok(), r.errorMessage());
+    assertEquals(FinishReason.LENGTH, r.finishReason());
+    // 4 query positions + the prompt + the answer fill the 256 positions exactly.
+    assertEquals(256 - 4 - r.promptTokens(), r.generatedTokens());
+  }
+
+  @Test
+  void framesThatFillTheContextAreRefused() {
+    EngineConfig manyFrames =
+        EngineConfig.builder(ModelFixtures.modelDir("tiny-vicuna")).maxImagesPerRequest(70).build();
+    try (InstructBlipEngine e = InstructBlipEngine.open(manyFrames)) {
+      List<byte[]> frames = java.util.Collections.nCopies(64, image);
+      EngineResult r = e.infer(List.of(EngineRequest.generate("video", frames, "What?"))).get(0);
+      assertEquals(ErrorCode.INSTRUCTION_TOO_LONG, r.errorCode());
+      assertTrue(
+          r.errorMessage().startsWith("the images and instruction take 259 of the model's 256"),
+          r.errorMessage());
+    }
+  }
+}
