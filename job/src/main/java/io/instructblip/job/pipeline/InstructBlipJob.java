@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -49,6 +50,15 @@ public final class InstructBlipJob {
    * wrong directory fails at submission with the reason, not in the TaskManagers.
    */
   public void addTo(StreamExecutionEnvironment env) {
+    addTo(env, UnaryOperator.identity());
+  }
+
+  /**
+   * {@link #addTo(StreamExecutionEnvironment)} with {@code afterStages} applied to the answers
+   * before they become responses (tests use it to inject a failure at a known point).
+   */
+  public void addTo(
+      StreamExecutionEnvironment env, UnaryOperator<DataStream<StageAnswer>> afterStages) {
     String model = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest().name();
     KafkaPipelineFactory factory = new KafkaPipelineFactory(kafka);
     DataStream<RawRecord> raw =
@@ -70,7 +80,11 @@ public final class InstructBlipJob {
             .apply(items);
     TypeInformation<ResponseEnvelope> responseType = TypeInformation.of(ResponseEnvelope.class);
     DataStream<ResponseEnvelope> answered =
-        out.answers().map(new Answered(model)).returns(responseType).name("responses");
+        afterStages
+            .apply(out.answers())
+            .map(new Answered(model))
+            .returns(responseType)
+            .name("responses");
     DataStream<ResponseEnvelope> failed =
         out.failures().map(new Failed(model)).returns(responseType).name("error-responses");
     answered
