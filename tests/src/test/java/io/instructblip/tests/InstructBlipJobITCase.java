@@ -32,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.state.CheckpointListener;
@@ -61,6 +62,7 @@ class InstructBlipJobITCase {
   static final AtomicBoolean ARMED = new AtomicBoolean();
   static final AtomicBoolean CHECKPOINTED = new AtomicBoolean();
   static final AtomicBoolean FAILED = new AtomicBoolean();
+  static final AtomicInteger ANSWERS = new AtomicInteger();
 
   @BeforeAll
   static void startKafka() {
@@ -72,29 +74,25 @@ class InstructBlipJobITCase {
     kafka.close();
   }
 
-  /** Fails the task once when armed, after a checkpoint completed that covers some answers. */
+  /**
+   * Fails the task once when armed, at the third answer; the test starts producing only after a
+   * checkpoint completed, so the restart restores requests in flight inside the stages.
+   */
   static final class FailOnce extends RichMapFunction<StageAnswer, StageAnswer>
       implements CheckpointListener {
     private static final long serialVersionUID = 1L;
-    private transient int answers;
 
     @Override
-    public StageAnswer map(StageAnswer answer) throws Exception {
-      answers++;
-      if (ARMED.get()) {
-        if (CHECKPOINTED.get() && FAILED.compareAndSet(false, true)) {
-          throw new IllegalStateException("injected failure");
-        }
-        Thread.sleep(100); // spread the answers so that a checkpoint covers some of them
+    public StageAnswer map(StageAnswer answer) {
+      if (ARMED.get() && ANSWERS.incrementAndGet() >= 3 && FAILED.compareAndSet(false, true)) {
+        throw new IllegalStateException("injected failure");
       }
       return answer;
     }
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-      if (answers > 0) {
-        CHECKPOINTED.set(true);
-      }
+      CHECKPOINTED.set(true);
     }
   }
 
@@ -186,9 +184,15 @@ class InstructBlipJobITCase {
     ARMED.set(injectFailure);
     CHECKPOINTED.set(false);
     FAILED.set(false);
-    KafkaJobFixture.produce(kafka, topic, records);
+    ANSWERS.set(0);
     JobClient job = startJob(settings);
     try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!CHECKPOINTED.get() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertTrue(CHECKPOINTED.get(), "a checkpoint completed before the requests were sent");
+      KafkaJobFixture.produce(kafka, topic, records);
       List<ConsumerRecord<byte[], byte[]>> responses =
           KafkaJobFixture.readCommitted(
               kafka,
@@ -223,7 +227,7 @@ class InstructBlipJobITCase {
       assertEquals("not a request", new String(dead.get(0).value(), StandardCharsets.UTF_8));
       assertEquals(JobStatus.RUNNING, job.getJobStatus().get(), "the job keeps running");
       if (injectFailure) {
-        assertTrue(FAILED.get(), "the failure was injected after a checkpoint");
+        assertTrue(FAILED.get(), "the failure was injected");
       }
     } finally {
       ARMED.set(false);
