@@ -5,12 +5,14 @@ import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.InFlight;
+import io.instructblip.flink.SharedEngineRegistry;
 import io.instructblip.flink.pipeline.EngineSpec;
 import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageAnswer;
@@ -56,6 +58,7 @@ public final class PipelineBench {
   private final int shortTokens;
   private final int longTokens;
   private final int repeats;
+  private final int threads;
   private final PrintWriter out;
 
   public PipelineBench(
@@ -67,6 +70,7 @@ public final class PipelineBench {
       int shortTokens,
       int longTokens,
       int repeats,
+      int threads,
       PrintWriter out) {
     this.modelDir = modelDir;
     this.image = image;
@@ -76,7 +80,12 @@ public final class PipelineBench {
     this.shortTokens = shortTokens;
     this.longTokens = longTokens;
     this.repeats = repeats;
+    this.threads = threads;
     this.out = out;
+  }
+
+  private EngineSpec spec() {
+    return new EngineSpec(modelDir, "cpu", threads);
   }
 
   /** Request {@code i}: short and long answers alternate; lengths are fixed (min = max). */
@@ -120,18 +129,26 @@ public final class PipelineBench {
     out.printf(
         Locale.ROOT,
         "%d requests (answers of %d and %d tokens, alternating), max batch %d, max wait %d ms,"
-            + " %d cores; median of %d runs after one warm-up%n",
+            + " %d cores, %s ONNX Runtime threads per session; median of %d runs after one"
+            + " warm-up%n",
         requests,
         shortTokens,
         longTokens,
         maxBatch,
         maxWait.toMillis(),
         Runtime.getRuntime().availableProcessors(),
+        threads == 0 ? "default" : Integer.toString(threads),
         repeats);
     double[] engineSeconds = new double[repeats];
+    double[] flinkSeconds = new double[repeats];
+    List<Double> latencies = new ArrayList<>();
+    double[] batchMeans = new double[3];
     double[] continuousSeconds = new double[repeats];
     double[] completionSeconds = new double[repeats];
-    try (InstructBlipEngine engine = new EngineSpec(modelDir, "cpu", 0).open()) {
+    // One engine for both paths: the Flink jobs find it in the JVM's shared registry (the lease
+    // keeps it open between jobs), so neither path pays for opening or warming up sessions.
+    try (SharedEngineRegistry.Lease<InstructBlipEngine> lease = spec().acquire()) {
+      InstructBlipEngine engine = lease.get();
       engine.infer(list, maxBatch, maxBatch);
       for (int r = 0; r < repeats; r++) {
         long start = System.nanoTime();
@@ -149,17 +166,14 @@ public final class PipelineBench {
         runToCompletion(engine, jobs);
         completionSeconds[r] = (System.nanoTime() - start) / 1e9;
       }
-    }
-    double[] flinkSeconds = new double[repeats];
-    List<Double> latencies = new ArrayList<>();
-    double[] batchMeans = new double[3];
-    flinkJob(list.size());
-    for (int r = 0; r < repeats; r++) {
-      flinkSeconds[r] = flinkJob(list.size());
-      latencies = new ArrayList<>(LATENCIES);
-      batchMeans[0] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.VISION);
-      batchMeans[1] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.QFORMER);
-      batchMeans[2] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.LLM);
+      flinkJob(list.size());
+      for (int r = 0; r < repeats; r++) {
+        flinkSeconds[r] = flinkJob(list.size());
+        latencies = new ArrayList<>(LATENCIES);
+        batchMeans[0] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.VISION);
+        batchMeans[1] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.QFORMER);
+        batchMeans[2] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.LLM);
+      }
     }
     double engineRps = requests / median(engineSeconds);
     double flinkRps = requests / median(flinkSeconds);
@@ -185,7 +199,7 @@ public final class PipelineBench {
     double completionTps = totalTokens() / median(completionSeconds);
     out.printf(
         Locale.ROOT,
-        "llm stage alone: continuous %8.1f tokens/s   run-to-completion %8.1f tokens/s   ratio %.2f%n",
+        "llm stage alone: continuous %8.1f tokens/s   static batches %8.1f tokens/s   ratio %.2f%n",
         continuousTps,
         completionTps,
         continuousTps / completionTps);
@@ -223,17 +237,57 @@ public final class PipelineBench {
     }
   }
 
-  /** Batches of {@code maxBatch} sequences, each run until its longest answer is done. */
+  /**
+   * Static batching, as a run-to-completion server does (HF {@code generate} on a batch): batches
+   * of {@code maxBatch} sequences, and a sequence that is done keeps its slot, computing padding,
+   * until the batch's longest answer is done. Only the real answers' tokens count.
+   */
   private void runToCompletion(InstructBlipEngine engine, List<GenerationLoop.Job> jobs) {
     GenerationLoop<?> loop = engine.newGenerationLoop();
     for (int start = 0; start < jobs.size(); start += maxBatch) {
-      List<EngineResult> finished =
-          new ArrayList<>(loop.admit(jobs.subList(start, Math.min(jobs.size(), start + maxBatch))));
+      List<GenerationLoop.Job> batch = jobs.subList(start, Math.min(jobs.size(), start + maxBatch));
+      int longest =
+          batch.stream().mapToInt(j -> j.request().params().maxNewTokens()).max().orElse(1);
+      List<GenerationLoop.Job> padded = new ArrayList<>();
+      for (GenerationLoop.Job job : batch) {
+        padded.add(new GenerationLoop.Job(withLength(job.request(), longest), job.queryOutputs()));
+      }
+      List<EngineResult> finished = new ArrayList<>(loop.admit(padded));
       while (!loop.isIdle()) {
         finished.addAll(loop.step());
       }
       finished.forEach(PipelineBench::requireOk);
     }
+  }
+
+  /** The same request generating exactly {@code tokens} tokens. */
+  private static PreparedRequest withLength(PreparedRequest p, int tokens) {
+    GenerationParams g = p.params();
+    GenerationParams fixed =
+        new GenerationParams(
+            tokens,
+            tokens,
+            g.numBeams(),
+            g.lengthPenalty(),
+            g.repetitionPenalty(),
+            g.doSample(),
+            g.temperature(),
+            g.topK(),
+            g.topP(),
+            g.seed(),
+            g.numReturnSequences(),
+            g.eosTokenIds());
+    return new PreparedRequest(
+        p.id(),
+        p.mode(),
+        p.frames(),
+        p.pixels(),
+        p.qformerIds(),
+        p.promptIds(),
+        fixed,
+        p.candidateTexts(),
+        p.candidateIds(),
+        p.timings());
   }
 
   /** One run of the job; returns seconds from the first request generated to the last answer. */
@@ -257,7 +311,7 @@ public final class PipelineBench {
             .maxInFlight(Math.max(64, 4 * maxBatch))
             .build();
     InstructBlipStages.Streams stages =
-        InstructBlipStages.builder(new EngineSpec(modelDir, "cpu", 0))
+        InstructBlipStages.builder(spec())
             .vision(batching)
             .qformer(batching)
             .llm(

@@ -5,11 +5,14 @@ import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
 import io.instructblip.job.bench.EngineBench;
+import io.instructblip.job.bench.KafkaBench;
 import io.instructblip.job.bench.PipelineBench;
+import io.instructblip.job.pipeline.StageSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +34,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** The engine alone, stage by stage. */
     ENGINE,
     /** The same requests through the engine and through the Flink operators; batching gains. */
-    PIPELINE
+    PIPELINE,
+    /** The whole product through an embedded Kafka broker: requests/s and idle latency. */
+    KAFKA
   }
 
   @Spec CommandSpec spec;
@@ -65,11 +70,23 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "3", description = "pipeline: measured runs.")
   int repeats;
 
+  @Option(
+      names = "--checkpoint-ms",
+      defaultValue = "200",
+      description = "kafka: checkpoint interval (answers are committed per checkpoint).")
+  long checkpointMs;
+
   @Option(names = "--image", description = "Image to use (default: a bundled sample image).")
   Path image;
 
   @Option(names = "--device", defaultValue = "cpu")
   String device;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "ONNX Runtime intra-op threads per session (0: its default).")
+  int threads;
 
   @Option(names = "--warmup", defaultValue = "3")
   int warmup;
@@ -101,6 +118,28 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] bytes = Files.readAllBytes(image != null ? image : DemoModel.sampleImages().get(0));
+    if (suite == Suite.KAFKA) {
+      Path imagePath = image != null ? image : DemoModel.sampleImages().get(0);
+      StageSettings stages =
+          StageSettings.fromMap(
+              Map.of(
+                  StageSettings.MODEL_DIR, model.toAbsolutePath().toString(),
+                  StageSettings.DEVICE, device,
+                  StageSettings.VISION_BATCH, Integer.toString(maxBatch),
+                  StageSettings.QFORMER_BATCH, Integer.toString(maxBatch),
+                  StageSettings.LLM_RUNNING, Integer.toString(maxBatch),
+                  StageSettings.VISION_WAIT, maxWaitMs + " ms",
+                  StageSettings.QFORMER_WAIT, maxWaitMs + " ms"));
+      new KafkaBench(
+              stages,
+              imagePath.toAbsolutePath().toString(),
+              requests,
+              repeats,
+              Duration.ofMillis(checkpointMs),
+              out)
+          .run();
+      return 0;
+    }
     if (suite == Suite.PIPELINE) {
       new PipelineBench(
               model.toAbsolutePath().toString(),
@@ -111,6 +150,7 @@ public final class BenchCommand implements Callable<Integer> {
               shortTokens,
               longTokens,
               repeats,
+              threads,
               out)
           .run();
       return 0;

@@ -1,9 +1,7 @@
 package io.instructblip.job.cli;
 
-import io.instructblip.job.kafka.EmbeddedKafka;
 import io.instructblip.job.kafka.KafkaSettings;
-import io.instructblip.job.kafka.StartingOffsets;
-import io.instructblip.job.pipeline.InstructBlipJob;
+import io.instructblip.job.local.LocalCluster;
 import io.instructblip.job.pipeline.StageSettings;
 import io.instructblip.job.submit.SubmitClient;
 import io.instructblip.job.submit.SubmitOptions;
@@ -14,13 +12,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,24 +68,12 @@ public final class LocalCommand implements Callable<Integer> {
     StageSettings stageSettings =
         stages.toSettings(new org.apache.flink.configuration.Configuration(), model);
     List<String> imagePaths = imagePaths();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      KafkaSettings settings =
-          KafkaSettings.builder()
-              .bootstrapServers(kafka.bootstrapServers())
-              .groupId("instructblip-local")
-              .startingOffsets(StartingOffsets.EARLIEST)
-              .transactionalIdPrefix("instructblip-local-" + UUID.randomUUID())
-              .build();
-      kafka.createTopics(
-          1, settings.requestTopic(), settings.responseTopic(), settings.deadLetterTopic());
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-      env.setParallelism(1);
-      env.enableCheckpointing(500);
-      new InstructBlipJob(settings, stageSettings, Map.of()).addTo(env);
-      JobClient job = env.executeAsync("instructblip-local");
+    try (LocalCluster cluster = LocalCluster.start(stageSettings, Duration.ofMillis(500))) {
+      KafkaSettings settings = cluster.settings();
+      JobClient job = cluster.job();
       err.println(
           "Kafka at "
-              + kafka.bootstrapServers()
+              + settings.bootstrapServers()
               + "; requests -> "
               + settings.requestTopic()
               + ", responses <- "
@@ -98,7 +82,7 @@ public final class LocalCommand implements Callable<Integer> {
               + settings.deadLetterTopic());
       SubmitOptions.Builder submit =
           SubmitOptions.builder()
-              .bootstrapServers(kafka.bootstrapServers())
+              .bootstrapServers(settings.bootstrapServers())
               .requestTopic(settings.requestTopic())
               .responseTopic(settings.responseTopic())
               .instruction(instruction)
@@ -116,7 +100,6 @@ public final class LocalCommand implements Callable<Integer> {
                 + result.sentIds().size()
                 + " images were answered within "
                 + timeout);
-        job.cancel().get();
         return 1;
       }
       long failed =
@@ -127,7 +110,7 @@ public final class LocalCommand implements Callable<Integer> {
         err.println(failed + " of " + result.sentIds().size() + " images got an error response");
       }
       if (keepRunning) {
-        out.println("bootstrap.servers=" + kafka.bootstrapServers());
+        out.println("bootstrap.servers=" + settings.bootstrapServers());
         out.println("request.topic=" + settings.requestTopic());
         out.println("response.topic=" + settings.responseTopic());
         out.println("dead.letter.topic=" + settings.deadLetterTopic());
@@ -135,7 +118,6 @@ public final class LocalCommand implements Callable<Integer> {
         job.getJobExecutionResult().get();
         return 0;
       }
-      job.cancel().get();
       return failed > 0 ? 1 : 0;
     }
   }

@@ -19,7 +19,9 @@ public final class StageOptions {
   @Option(names = "--device", description = "cpu, cuda, cuda:N or auto (default auto).")
   String device;
 
-  @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default 0: its own).")
+  @Option(
+      names = "--threads",
+      description = "ONNX Runtime intra-op threads per session (default 1; 0: its own).")
   Integer threads;
 
   @Option(names = "--vision-max-batch", description = "vision-encoder: max batch size (8).")

@@ -61,6 +61,14 @@ public record StageSettings(
   /** Default device: CUDA where it loads, else the CPU with a warning. */
   public static final String DEFAULT_DEVICE = "auto";
 
+  /**
+   * Default ONNX Runtime intra-op threads per session: 1. The stages of a subtask run at once, each
+   * on its own thread; more threads per session oversubscribe the cores (on 2 cores the operators
+   * reached 65% of the engine's throughput with ONNX Runtime's default and 113% with 1 thread, see
+   * docs/benchmarks.md). Scale with Flink parallelism instead.
+   */
+  public static final int DEFAULT_THREADS = 1;
+
   public StageSettings {
     Objects.requireNonNull(engine, "engine");
     Objects.requireNonNull(vision, "vision");
@@ -85,7 +93,7 @@ public record StageSettings(
         new EngineSpec(
             modelDir,
             values.getOrDefault(DEVICE, DEFAULT_DEVICE),
-            Integer.parseInt(values.getOrDefault(THREADS, "0").strip()));
+            integer(values, THREADS, DEFAULT_THREADS));
     Duration timeout = duration(values, TIMEOUT, BatchingConfig.DEFAULT_TIMEOUT);
     int inFlight =
         Integer.parseInt(

@@ -94,6 +94,10 @@ public final class SessionOptionsFactory {
       options.setInterOpNumThreads(settings.interOpThreads());
       options.setOptimizationLevel(settings.optimizationLevel());
       options.setCPUArenaAllocator(settings.memoryArena());
+      // The stages run concurrently on their own threads and share the cores: ONNX Runtime's
+      // default of spinning idle pool threads would steal CPU from the other stages.
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      options.addConfigEntry("session.inter_op.allow_spinning", "0");
       return options;
     } catch (OrtException e) {
       options.close();
