@@ -1,6 +1,5 @@
 package io.instructblip.engine;
 
-import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.image.ImageDecoder;
 import io.instructblip.engine.image.ImagePreprocessing;
 import io.instructblip.engine.image.ImagePreprocessor;
@@ -81,7 +80,7 @@ public final class InstructBlipEngine implements AutoCloseable {
         new RequestPreparer(
             images,
             prompts,
-            defaults(manifest.generationDefaults()),
+            manifest.generationDefaults(),
             Math.toIntExact(special.llmEos()),
             config.maxImagesPerRequest(),
             config.maxCandidates(),
@@ -230,19 +229,6 @@ public final class InstructBlipEngine implements AutoCloseable {
             ? PaddingSide.LEFT
             : PaddingSide.RIGHT,
         padId);
-  }
-
-  private static GenerationDefaults defaults(ModelManifest.GenerationDefaults d) {
-    return new GenerationDefaults(
-        d.maxNewTokens(),
-        d.minNewTokens(),
-        d.numBeams(),
-        d.lengthPenalty(),
-        d.repetitionPenalty(),
-        d.doSample(),
-        d.temperature(),
-        d.topK(),
-        d.topP());
   }
 
   @Override

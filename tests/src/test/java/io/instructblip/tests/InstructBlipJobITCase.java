@@ -40,7 +40,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -148,7 +147,8 @@ class InstructBlipJobITCase {
                   .setRepetitionPenalty(e.overrides().repetitionPenalty())
                   .build());
       WireFormat format = i++ % 2 == 0 ? WireFormat.AVRO : WireFormat.JSON;
-      records.add(record(topic, e.id(), MessageCodec.requests().encode(r.build(), format)));
+      records.add(
+          KafkaJobFixture.record(topic, e.id(), MessageCodec.requests().encode(r.build(), format)));
       expected.put(e.id(), "OK:" + c.expectedTokens());
     }
     String inRoot = GoldenCases.fixtures().resolve("images/rgb.png").toUri().toString();
@@ -179,7 +179,8 @@ class InstructBlipJobITCase {
         request(name + "-beams", "What?")
             .setGeneration(GenerationOptions.newBuilder().setNumBeams(0).build()),
         "ERROR:INVALID_PARAMETER");
-    records.add(record(topic, "junk", "not a request".getBytes(StandardCharsets.UTF_8)));
+    records.add(
+        KafkaJobFixture.record(topic, "junk", "not a request".getBytes(StandardCharsets.UTF_8)));
 
     ARMED.set(injectFailure);
     CHECKPOINTED.set(false);
@@ -206,7 +207,8 @@ class InstructBlipJobITCase {
         InferenceResponse response = MessageCodec.responses().decode(r.value());
         String id = response.getId();
         assertEquals(id, new String(r.key(), StandardCharsets.UTF_8), "key = id");
-        assertEquals("t-" + id, header(r, "trace"), "request headers passed through");
+        assertEquals(
+            "t-" + id, KafkaJobFixture.header(r, "trace"), "request headers passed through");
         assertEquals("m-" + id, response.getMetadata().get("case"), "metadata passed through");
         ids.add(id);
         String expectedValue = expected.get(id);
@@ -315,19 +317,7 @@ class InstructBlipJobITCase {
       InferenceRequest.Builder request,
       String outcome) {
     InferenceRequest r = request.build();
-    records.add(record(topic, r.getId(), MessageCodec.requests().encode(r)));
+    records.add(KafkaJobFixture.record(topic, r.getId(), MessageCodec.requests().encode(r)));
     expected.put(r.getId(), outcome);
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
-    ProducerRecord<byte[], byte[]> r =
-        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
-    r.headers().add("trace", ("t-" + key).getBytes(StandardCharsets.UTF_8));
-    return r;
-  }
-
-  private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
-    Header h = r.headers().lastHeader(key);
-    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 }

@@ -14,6 +14,7 @@ import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.InferenceResponse;
 import io.instructblip.schema.avro.ResponseStatus;
 import io.instructblip.schema.avro.StageTimings;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,6 +43,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -221,6 +223,20 @@ final class KafkaJobFixture {
       }
     }
     return out;
+  }
+
+  /** A request record with a {@code trace} header ({@code "t-" + key}), to check pass-through. */
+  static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
+    ProducerRecord<byte[], byte[]> r =
+        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
+    r.headers().add("trace", ("t-" + key).getBytes(StandardCharsets.UTF_8));
+    return r;
+  }
+
+  /** A header's value as UTF-8, or null. */
+  static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+    Header h = r.headers().lastHeader(key);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
   static Map<String, Integer> countBy(List<String> keys) {

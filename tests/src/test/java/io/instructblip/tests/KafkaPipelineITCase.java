@@ -28,7 +28,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,25 +81,26 @@ class KafkaPipelineITCase {
       String id = name + "-ok-" + i;
       InferenceRequest request = request(id, "question " + i).build();
       WireFormat format = i < VALID_AVRO ? WireFormat.AVRO : WireFormat.JSON;
-      records.add(record(topic, id, MessageCodec.requests().encode(request, format)));
+      records.add(
+          KafkaJobFixture.record(topic, id, MessageCodec.requests().encode(request, format)));
       expected.put(id, "OK:echo: question " + i);
     }
     for (int i = 0; i < INVALID; i++) {
       String id = name + "-rank-" + i;
       InferenceRequest request = request(id, "rank " + i).setMode(RequestMode.RANK).build();
-      records.add(record(topic, id, MessageCodec.requests().encode(request)));
+      records.add(KafkaJobFixture.record(topic, id, MessageCodec.requests().encode(request)));
       expected.put(id, "ERROR:INVALID_REQUEST");
     }
     for (int i = 0; i < MALFORMED_WITH_ID; i++) {
       String id = name + "-bad-" + i;
       String json = "{\"id\":\"" + id + "\",\"images\":[],\"instruction\":\"x\",\"num_beam\":1}";
-      records.add(record(topic, id, json.getBytes(StandardCharsets.UTF_8)));
+      records.add(KafkaJobFixture.record(topic, id, json.getBytes(StandardCharsets.UTF_8)));
       expected.put(id, "ERROR:INVALID_REQUEST");
     }
     for (int i = 0; i < UNDECODABLE; i++) {
       byte[] junk = ("junk " + i).getBytes(StandardCharsets.UTF_8);
       undecodable.add(junk);
-      records.add(record(topic, "junk-" + i, junk));
+      records.add(KafkaJobFixture.record(topic, "junk-" + i, junk));
     }
     KafkaJobFixture.produce(kafka, topic, records);
 
@@ -134,7 +134,10 @@ class KafkaPipelineITCase {
           response.getStatus() == ResponseStatus.OK
               ? "OK:" + response.getText()
               : "ERROR:" + response.getError().getCode());
-      assertEquals("t-" + response.getId(), header(r, "trace"), "request headers passed through");
+      assertEquals(
+          "t-" + response.getId(),
+          KafkaJobFixture.header(r, "trace"),
+          "request headers passed through");
     }
     Map<String, Integer> counts = KafkaJobFixture.countBy(ids);
     counts.forEach((id, n) -> assertEquals(1, n, "responses for " + id));
@@ -151,14 +154,16 @@ class KafkaPipelineITCase {
     List<String> deadValues = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : dead) {
       deadValues.add(new String(r.value(), StandardCharsets.UTF_8));
-      assertEquals("UNDECODABLE", header(r, DeadLetterSerializer.ERROR_CODE));
-      assertTrue(header(r, DeadLetterSerializer.ERROR_MESSAGE).startsWith("message is neither"));
-      assertEquals(topic, header(r, DeadLetterSerializer.SOURCE_TOPIC));
-      assertTrue(header(r, DeadLetterSerializer.SOURCE_OFFSET).matches("\\d+"));
-      assertTrue(header(r, DeadLetterSerializer.SOURCE_PARTITION).matches("[01]"));
+      assertEquals("UNDECODABLE", KafkaJobFixture.header(r, DeadLetterSerializer.ERROR_CODE));
+      assertTrue(
+          KafkaJobFixture.header(r, DeadLetterSerializer.ERROR_MESSAGE)
+              .startsWith("message is neither"));
+      assertEquals(topic, KafkaJobFixture.header(r, DeadLetterSerializer.SOURCE_TOPIC));
+      assertTrue(KafkaJobFixture.header(r, DeadLetterSerializer.SOURCE_OFFSET).matches("\\d+"));
+      assertTrue(KafkaJobFixture.header(r, DeadLetterSerializer.SOURCE_PARTITION).matches("[01]"));
       assertEquals(
           "t-" + new String(r.key(), StandardCharsets.UTF_8),
-          header(r, "trace"),
+          KafkaJobFixture.header(r, "trace"),
           "original headers");
     }
     deadValues.sort(null);
@@ -218,17 +223,5 @@ class KafkaPipelineITCase {
         .setId(id)
         .setImages(List.of(ImageInput.newBuilder().setUri("file:///data/" + id + ".jpg").build()))
         .setInstruction(instruction);
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value) {
-    ProducerRecord<byte[], byte[]> r =
-        new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value);
-    r.headers().add("trace", ("t-" + key).getBytes(StandardCharsets.UTF_8));
-    return r;
-  }
-
-  private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
-    Header h = r.headers().lastHeader(key);
-    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 }

@@ -106,14 +106,7 @@ public final class EngineBench {
 
   /** The median time of one step with {@code sequences} greedy sequences running. */
   private Measurement decodeStep(int sequences) {
-    int steps = warmup + runs;
-    GenerationOverrides neverStop =
-        GenerationOverrides.builder()
-            .numBeams(1)
-            .repetitionPenalty(1.0)
-            .maxNewTokens(steps + 2)
-            .minNewTokens(steps + 2)
-            .build();
+    GenerationOverrides neverStop = exactly(warmup + runs + 2);
     List<GenerationLoop.Job> jobs = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
       EngineRequest r =
@@ -147,14 +140,7 @@ public final class EngineBench {
    * {@code context} random input embeddings (the prompt's content does not change the cost).
    */
   private Measurement contextStep(int context) {
-    int steps = warmup + runs;
-    GenerationOverrides neverStop =
-        GenerationOverrides.builder()
-            .numBeams(1)
-            .repetitionPenalty(1.0)
-            .maxNewTokens(steps + 2)
-            .minNewTokens(steps + 2)
-            .build();
+    GenerationOverrides neverStop = exactly(warmup + runs + 2);
     PreparedRequest p =
         engine
             .preparer()
@@ -176,6 +162,16 @@ public final class EngineBench {
     GenerationLoop<?> loop = engine.newGenerationLoop();
     loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
     return Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
+  }
+
+  /** Greedy, no penalty, exactly {@code tokens} new tokens (EOS cannot end it early). */
+  static GenerationOverrides exactly(int tokens) {
+    return GenerationOverrides.builder()
+        .numBeams(1)
+        .repetitionPenalty(1.0)
+        .maxNewTokens(tokens)
+        .minNewTokens(tokens)
+        .build();
   }
 
   private static void check(List<?> finished) {

@@ -91,13 +91,7 @@ public final class PipelineBench {
   /** Request {@code i}: short and long answers alternate; lengths are fixed (min = max). */
   static EngineRequest request(int i, byte[] image, int shortTokens, int longTokens) {
     int tokens = i % 2 == 0 ? shortTokens : longTokens;
-    GenerationOverrides fixedLength =
-        GenerationOverrides.builder()
-            .numBeams(1)
-            .repetitionPenalty(1.0)
-            .maxNewTokens(tokens)
-            .minNewTokens(tokens)
-            .build();
+    GenerationOverrides fixedLength = EngineBench.exactly(tokens);
     return new EngineRequest(
         "r" + i,
         List.of(image),

@@ -21,7 +21,7 @@ public final class StageOptions {
 
   @Option(
       names = "--threads",
-      description = "ONNX Runtime intra-op threads per session (default 1; 0: its own).")
+      description = "ONNX Runtime intra-op threads per session (default 0: its own choice).")
   Integer threads;
 
   @Option(names = "--vision-max-batch", description = "vision-encoder: max batch size (8).")

@@ -62,12 +62,11 @@ public record StageSettings(
   public static final String DEFAULT_DEVICE = "auto";
 
   /**
-   * Default ONNX Runtime intra-op threads per session: 1. The stages of a subtask run at once, each
-   * on its own thread; more threads per session oversubscribe the cores (on 2 cores the operators
-   * reached 65% of the engine's throughput with ONNX Runtime's default and 113% with 1 thread, see
-   * docs/benchmarks.md). Scale with Flink parallelism instead.
+   * Default ONNX Runtime intra-op threads per session: 0, ONNX Runtime's own choice (one per core).
+   * Measured on 2 cores with the small presets, it gave the operators more throughput than 1 thread
+   * per session, although the stages of a subtask run at once (docs/benchmarks.md).
    */
-  public static final int DEFAULT_THREADS = 1;
+  public static final int DEFAULT_THREADS = 0;
 
   public StageSettings {
     Objects.requireNonNull(engine, "engine");

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.model.ModelManifest.GenerationDefaults;
+import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.model.ModelManifest.ImagePreprocessing;
 import io.instructblip.engine.model.ModelManifest.Llm;
 import io.instructblip.engine.model.ModelManifest.PaddingSide;

@@ -1,5 +1,6 @@
 package io.instructblip.engine.model;
 
+import io.instructblip.engine.generate.GenerationDefaults;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -125,16 +126,4 @@ public record ModelManifest(
 
   /** Ranking options. */
   public record Ranking(boolean appendEos) {}
-
-  /** Generation parameters used where a request does not set them. */
-  public record GenerationDefaults(
-      int maxNewTokens,
-      int minNewTokens,
-      int numBeams,
-      double lengthPenalty,
-      double repetitionPenalty,
-      boolean doSample,
-      double temperature,
-      int topK,
-      double topP) {}
 }

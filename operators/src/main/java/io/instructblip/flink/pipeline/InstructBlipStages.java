@@ -61,7 +61,7 @@ public final class InstructBlipStages {
         StageOperators.microBatch(
                 prepared,
                 VISION,
-                new VisionEncoderFunction(engine),
+                new VisualStageFunction(engine, VisualStageFunction.Stage.VISION_ENCODER),
                 codec,
                 vision,
                 StageSerializers.ITEM)
@@ -70,7 +70,7 @@ public final class InstructBlipStages {
         StageOperators.microBatch(
                 embedded,
                 QFORMER,
-                new QFormerFunction(engine),
+                new VisualStageFunction(engine, VisualStageFunction.Stage.QFORMER),
                 codec,
                 qformer,
                 StageSerializers.ITEM)

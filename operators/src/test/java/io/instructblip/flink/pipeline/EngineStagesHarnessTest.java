@@ -51,7 +51,9 @@ class EngineStagesHarnessTest {
             () ->
                 new OneInputStreamOperatorTestHarness<>(
                     new MicroBatchOperatorFactory<>(
-                        new VisionEncoderFunction(ENGINE), new StageItemCodec(), HOLD)),
+                        new VisualStageFunction(ENGINE, VisualStageFunction.Stage.VISION_ENCODER),
+                        new StageItemCodec(),
+                        HOLD)),
             input);
     embedded.forEach(item -> assertNotNull(item.imageEmbeds(), item.id()));
 
@@ -60,7 +62,9 @@ class EngineStagesHarnessTest {
             () ->
                 new OneInputStreamOperatorTestHarness<>(
                     new MicroBatchOperatorFactory<>(
-                        new QFormerFunction(ENGINE), new StageItemCodec(), HOLD)),
+                        new VisualStageFunction(ENGINE, VisualStageFunction.Stage.QFORMER),
+                        new StageItemCodec(),
+                        HOLD)),
             embedded);
     queried.forEach(item -> assertNotNull(item.queryOutputs(), item.id()));
 
