@@ -50,9 +50,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The whole job, Kafka to Kafka, on a real in-process KRaft broker and a local Flink with the tiny
  * fixture model: good requests (Avro and JSON, bytes and allowed file URIs) get the reference's
  * answers, bad ones (corrupt image, invalid parameter, forbidden URI or scheme) error responses
- * with their codes, undecodable records go to the dead-letter topic, exactly once for a
- * read_committed consumer, with and without an injected failure; the job keeps running. Also:
- * {@code submit --wait} against the job, and the {@code local} command.
+ * with their codes, a request past its deadline a timeout response, undecodable records go to the
+ * dead-letter topic, exactly once for a read_committed consumer, with and without an injected
+ * failure; the job keeps running. Also: {@code submit --wait} against the job, and the {@code
+ * local} command.
  */
 class InstructBlipJobITCase {
   private static final String MODEL = "tiny-vicuna";
@@ -179,6 +180,12 @@ class InstructBlipJobITCase {
         request(name + "-beams", "What?")
             .setGeneration(GenerationOptions.newBuilder().setNumBeams(0).build()),
         "ERROR:INVALID_PARAMETER");
+    add(
+        records,
+        expected,
+        topic,
+        request(name + "-late", "What?").setDeadlineMs(1L),
+        "TIMEOUT:TIMEOUT");
     records.add(
         KafkaJobFixture.record(topic, "junk", "not a request".getBytes(StandardCharsets.UTF_8)));
 
