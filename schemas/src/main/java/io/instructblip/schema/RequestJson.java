@@ -1,7 +1,6 @@
 package io.instructblip.schema;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.instructblip.schema.avro.GenerationOptions;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
@@ -45,17 +44,7 @@ final class RequestJson implements JsonMapping<InferenceRequest> {
           "num_return_sequences");
 
   @Override
-  public InferenceRequest fromJson(JsonNode root) throws MessageFormatException {
-    JsonNode idNode = root.get("id");
-    String knownId = idNode != null && idNode.isTextual() ? idNode.textValue() : null;
-    try {
-      return read(JsonObjectReader.root(root));
-    } catch (MessageFormatException e) {
-      throw knownId == null ? e : e.withRequestId(knownId);
-    }
-  }
-
-  private static InferenceRequest read(JsonObjectReader in) throws MessageFormatException {
+  public InferenceRequest read(JsonObjectReader in) throws MessageFormatException {
     in.rejectUnknownFields(FIELDS);
     String id = in.requiredString("id");
     List<ImageInput> images = new ArrayList<>();

@@ -1,7 +1,6 @@
 package io.instructblip.schema;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.FinishReason;
 import io.instructblip.schema.avro.InferenceResponse;
@@ -35,17 +34,7 @@ final class ResponseJson implements JsonMapping<InferenceResponse> {
   static final List<String> ERROR_FIELDS = List.of("code", "message");
 
   @Override
-  public InferenceResponse fromJson(JsonNode root) throws MessageFormatException {
-    JsonNode idNode = root.get("id");
-    String knownId = idNode != null && idNode.isTextual() ? idNode.textValue() : null;
-    try {
-      return read(JsonObjectReader.root(root));
-    } catch (MessageFormatException e) {
-      throw knownId == null ? e : e.withRequestId(knownId);
-    }
-  }
-
-  private static InferenceResponse read(JsonObjectReader in) throws MessageFormatException {
+  public InferenceResponse read(JsonObjectReader in) throws MessageFormatException {
     in.rejectUnknownFields(FIELDS);
     String id = in.requiredString("id");
     ResponseStatus status = in.requiredEnum("status", ResponseStatus.class);
