@@ -116,6 +116,24 @@ class GoldenReferenceTest {
     }
   }
 
+  @Test
+  void severalReturnSequencesAreRefusedNotIgnored() throws IOException {
+    EngineRequest request =
+        new EngineRequest(
+            "n",
+            List.of(image("images/rgb.png")),
+            "What is in the image?",
+            TaskMode.GENERATE,
+            List.of(),
+            GenerationOverrides.builder().numBeams(3).numReturnSequences(2).build());
+    EngineResult r = engines.get("tiny-vicuna").infer(List.of(request)).get(0);
+    assertEquals(ErrorCode.INVALID_PARAMETER, r.errorCode());
+    assertEquals(
+        "num_return_sequences 2 is not supported yet: every answer is the single best sequence;"
+            + " send 1 or leave it out",
+        r.errorMessage());
+  }
+
   private static void assertMatches(JsonNode expected, EngineResult actual, double tolerance) {
     assertNull(actual.errorCode(), actual.errorMessage());
     assertEquals(ints(expected.get("qformer_input_ids")), actual.qformerInputIds(), "qformer ids");

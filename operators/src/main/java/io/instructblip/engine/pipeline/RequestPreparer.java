@@ -237,6 +237,14 @@ public final class RequestPreparer {
       b.topP(o.topP());
     }
     if (o.numReturnSequences() != null) {
+      if (o.numReturnSequences() > 1) {
+        throw new EngineException(
+            ErrorCode.INVALID_PARAMETER,
+            "num_return_sequences "
+                + o.numReturnSequences()
+                + " is not supported yet: every answer is the single best sequence; send 1 or"
+                + " leave it out");
+      }
       b.numReturnSequences(o.numReturnSequences());
     }
     // Without an explicit seed a request is still reproducible: its seed derives from its id.
