@@ -46,7 +46,7 @@ public final class KafkaBench {
 
   /** Runs the measurements and prints them. */
   public void run() throws Exception {
-    try (LocalCluster cluster = LocalCluster.start(stages, checkpointInterval)) {
+    try (LocalCluster cluster = LocalCluster.start(stages, checkpointInterval, 0)) {
       submit(cluster.settings(), 4); // warm-up: model sessions, JIT, transactions
       double[] burst = new double[repeats];
       for (int r = 0; r < repeats; r++) {

@@ -50,6 +50,15 @@ public final class LocalCommand implements Callable<Integer> {
   String instruction;
 
   @Option(
+      names = "--kafka-port",
+      defaultValue = "0",
+      description =
+          "Port on localhost where Kafka clients bootstrap (default: a free one, printed). The"
+              + " broker answers on its own port, which its metadata names: clients must run on"
+              + " this machine.")
+  int kafkaPort;
+
+  @Option(
       names = "--keep-running",
       description = "After the samples, keep broker and job running for other Kafka clients.")
   boolean keepRunning;
@@ -64,11 +73,17 @@ public final class LocalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     PrintStream err = System.err;
+    if (kafkaPort < 0 || kafkaPort > 65535) {
+      err.println(
+          "--kafka-port must be between 1 and 65535, or 0 for a free port; got " + kafkaPort);
+      return 2;
+    }
     Path model = stages.hasModel() ? null : DemoModel.extract();
     StageSettings stageSettings =
         stages.toSettings(new org.apache.flink.configuration.Configuration(), model);
     List<String> imagePaths = imagePaths();
-    try (LocalCluster cluster = LocalCluster.start(stageSettings, Duration.ofMillis(500))) {
+    try (LocalCluster cluster =
+        LocalCluster.start(stageSettings, Duration.ofMillis(500), kafkaPort)) {
       KafkaSettings settings = cluster.settings();
       JobClient job = cluster.job();
       err.println(

@@ -54,10 +54,35 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaClusterTestKit cluster;
   private final Path baseDir;
+  private BootstrapRelay relay;
 
   private EmbeddedKafka(KafkaClusterTestKit cluster, Path baseDir) {
     this.cluster = cluster;
     this.baseDir = baseDir;
+  }
+
+  /**
+   * Starts a broker as {@link #start()} does, whose clients bootstrap through {@code
+   * localhost:bootstrapPort} (0: the broker's own free port). The broker itself still listens on a
+   * free port, which the metadata it returns names: clients must run on this machine.
+   */
+  public static EmbeddedKafka start(int bootstrapPort) {
+    if (bootstrapPort < 0 || bootstrapPort > 65535) {
+      throw new IllegalArgumentException(
+          "Kafka port must be between 1 and 65535, or 0 for a free one; got " + bootstrapPort);
+    }
+    EmbeddedKafka kafka = start();
+    if (bootstrapPort > 0) {
+      String own = kafka.cluster.bootstrapServers().split(",")[0];
+      int ownPort = Integer.parseInt(own.substring(own.lastIndexOf(':') + 1));
+      try {
+        kafka.relay = BootstrapRelay.start(bootstrapPort, ownPort);
+      } catch (RuntimeException e) {
+        kafka.close();
+        throw e;
+      }
+    }
+    return kafka;
   }
 
   /**
@@ -94,9 +119,10 @@ public final class EmbeddedKafka implements AutoCloseable {
               .setConfigProp("auto.create.topics.enable", "false")
               .setDeleteOnClose(true);
       cluster = builder.build();
-      // The kit's formatter prints its progress on stdout, which the commands keep for answers.
+      // The kit's formatter prints its progress on stdout, which the commands keep for answers;
+      // a failure still surfaces as the exception format() throws.
       java.io.PrintStream stdout = System.out;
-      System.setOut(System.err);
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
       try {
         cluster.format();
       } finally {
@@ -133,7 +159,7 @@ public final class EmbeddedKafka implements AutoCloseable {
    * The {@code bootstrap.servers} value for clients of this broker, e.g. {@code localhost:41234}.
    */
   public String bootstrapServers() {
-    return cluster.bootstrapServers();
+    return relay != null ? "localhost:" + relay.port() : cluster.bootstrapServers();
   }
 
   /** The folder that holds the broker's logs and metadata; removed by {@link #close()}. */
@@ -235,6 +261,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Stops the broker and deletes its data folder. */
   @Override
   public void close() {
+    if (relay != null) {
+      relay.close();
+    }
     try {
       cluster.close();
     } catch (Exception e) {

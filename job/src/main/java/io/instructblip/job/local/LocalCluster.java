@@ -32,10 +32,11 @@ public final class LocalCluster implements AutoCloseable {
    *
    * @param checkpointInterval answers are committed, so visible to read_committed consumers, once
    *     per checkpoint
+   * @param kafkaPort the port clients bootstrap through, or 0 for a free one
    */
-  public static LocalCluster start(StageSettings stages, Duration checkpointInterval)
+  public static LocalCluster start(StageSettings stages, Duration checkpointInterval, int kafkaPort)
       throws Exception {
-    EmbeddedKafka kafka = EmbeddedKafka.start();
+    EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort);
     try {
       KafkaSettings settings =
           KafkaSettings.builder()
