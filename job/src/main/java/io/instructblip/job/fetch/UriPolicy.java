@@ -48,7 +48,11 @@ public record UriPolicy(
     Duration readTimeout) {
 
   public static final long DEFAULT_MAX_BYTES_PER_IMAGE = 20L << 20;
-  public static final int DEFAULT_MAX_IMAGES_PER_REQUEST = 16;
+
+  /** The engine's own limit on frames per request: a higher policy limit could never be met. */
+  public static final int DEFAULT_MAX_IMAGES_PER_REQUEST =
+      io.instructblip.engine.EngineConfig.DEFAULT_MAX_IMAGES;
+
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
 
@@ -94,9 +98,12 @@ public record UriPolicy(
       throw new IllegalArgumentException(
           "max bytes per image must be at least 1, got " + maxBytesPerImage);
     }
-    if (maxImagesPerRequest < 1) {
+    if (maxImagesPerRequest < 1 || maxImagesPerRequest > DEFAULT_MAX_IMAGES_PER_REQUEST) {
       throw new IllegalArgumentException(
-          "max images per request must be at least 1, got " + maxImagesPerRequest);
+          "max images per request must be between 1 and "
+              + DEFAULT_MAX_IMAGES_PER_REQUEST
+              + " (the engine's limit on frames per request), got "
+              + maxImagesPerRequest);
     }
     if (connectTimeout.isNegative() || connectTimeout.isZero()) {
       throw new IllegalArgumentException(

@@ -19,7 +19,7 @@ class UriPolicyTest {
     assertEquals(Set.of(), p.allowedSchemes());
     assertEquals(List.of(), p.allowedFileRoots());
     assertEquals(20L << 20, p.maxBytesPerImage());
-    assertEquals(16, p.maxImagesPerRequest());
+    assertEquals(8, p.maxImagesPerRequest());
     assertEquals(Duration.ofSeconds(5), p.connectTimeout());
     assertEquals(Duration.ofSeconds(30), p.readTimeout());
   }
@@ -64,6 +64,13 @@ class UriPolicyTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> UriPolicy.fromMap(Map.of("max-images-per-request", "many")))
+            .getMessage());
+    assertEquals(
+        "max images per request must be between 1 and 8 (the engine's limit on frames per"
+            + " request), got 9",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> UriPolicy.fromMap(Map.of("max-images-per-request", "9")))
             .getMessage());
     assertEquals(
         "image file root data is relative; give an absolute folder",
