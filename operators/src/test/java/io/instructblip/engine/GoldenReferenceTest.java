@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.generate.RankedCandidate;
+import io.instructblip.engine.model.GoldenFiles;
 import io.instructblip.engine.model.ModelFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ class GoldenReferenceTest {
   @MethodSource("cases")
   void matchesTheReferenceAlone(String model, String name, JsonNode c) throws IOException {
     double tolerance = golden(model).get("tolerance").asDouble();
-    EngineResult result = engines.get(model).infer(List.of(request(name, c))).get(0);
+    EngineResult result = engines.get(model).infer(List.of(GoldenFiles.request(name, c))).get(0);
     assertMatches(c.get("expected"), result, tolerance);
   }
 
@@ -73,7 +74,7 @@ class GoldenReferenceTest {
       JsonNode golden = golden(model);
       List<EngineRequest> requests = new ArrayList<>();
       for (JsonNode c : golden.get("cases")) {
-        requests.add(request(c.get("name").asText(), c));
+        requests.add(GoldenFiles.request(c.get("name").asText(), c));
       }
       List<EngineResult> batched = engines.get(model).infer(requests, 4, 7);
       int i = 0;
@@ -106,7 +107,7 @@ class GoldenReferenceTest {
       EngineResult alone = engines.get(model).infer(List.of(sampled)).get(0);
       List<EngineRequest> batch = new ArrayList<>();
       for (JsonNode c : golden(model).get("cases")) {
-        batch.add(request(c.get("name").asText(), c));
+        batch.add(GoldenFiles.request(c.get("name").asText(), c));
       }
       batch.add(2, sampled);
       EngineResult inBatch = engines.get(model).infer(batch, 3, 9).get(2);
@@ -154,34 +155,6 @@ class GoldenReferenceTest {
         assertEquals(e.get("mean_logprob").asDouble(), a.meanLogprob(), tolerance, "mean_logprob");
       }
     }
-  }
-
-  private static EngineRequest request(String id, JsonNode c) throws IOException {
-    List<byte[]> images = new ArrayList<>();
-    for (JsonNode path : c.get("images")) {
-      images.add(image(path.asText()));
-    }
-    JsonNode p = c.get("params");
-    GenerationOverrides overrides =
-        GenerationOverrides.builder()
-            .maxNewTokens(p.get("max_new_tokens").asInt())
-            .minNewTokens(p.get("min_new_tokens").asInt())
-            .numBeams(p.get("num_beams").asInt())
-            .lengthPenalty(p.get("length_penalty").asDouble())
-            .repetitionPenalty(p.get("repetition_penalty").asDouble())
-            .build();
-    JsonNode candidates = c.get("candidates");
-    List<String> texts = new ArrayList<>();
-    if (candidates != null && !candidates.isNull()) {
-      candidates.forEach(t -> texts.add(t.asText()));
-    }
-    return new EngineRequest(
-        id,
-        images,
-        c.get("instruction").asText(),
-        texts.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-        texts,
-        overrides);
   }
 
   private static byte[] image(String relative) throws IOException {

@@ -46,6 +46,13 @@ public final class StageOptions {
   Integer llmMaxInFlight;
 
   @Option(
+      names = "--llm-token-budget",
+      description =
+          "llm: tokens (prompt + max_new_tokens per row) the running sequences may reserve in all"
+              + " (default: no budget).")
+  Long llmTokenBudget;
+
+  @Option(
       names = "--default-timeout",
       description = "Deadline of requests without deadline_ms, e.g. \"60 s\" (default: none).")
   String defaultTimeout;
@@ -66,6 +73,7 @@ public final class StageOptions {
     put(values, StageSettings.MAX_IN_FLIGHT, maxInFlight);
     put(values, StageSettings.LLM_RUNNING, llmMaxRunning);
     put(values, StageSettings.LLM_IN_FLIGHT, llmMaxInFlight);
+    put(values, StageSettings.LLM_TOKEN_BUDGET, llmTokenBudget);
     put(values, StageSettings.TIMEOUT, defaultTimeout);
     return StageSettings.fromMap(values);
   }

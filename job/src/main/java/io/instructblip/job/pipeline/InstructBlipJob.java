@@ -76,6 +76,7 @@ public final class InstructBlipJob {
             .vision(stages.vision())
             .qformer(stages.qformer())
             .llm(stages.llm())
+            .llmTokenBudget(stages.llmTokenBudget())
             .build()
             .apply(items);
     TypeInformation<ResponseEnvelope> responseType = TypeInformation.of(ResponseEnvelope.class);

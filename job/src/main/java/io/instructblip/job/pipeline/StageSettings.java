@@ -3,6 +3,7 @@ package io.instructblip.job.pipeline;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.pipeline.EngineSpec;
+import io.instructblip.flink.pipeline.LlmFunction;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,12 +22,15 @@ import org.apache.flink.util.TimeUtils;
  * @param vision the {@code vision-encoder} stage's batching
  * @param qformer the {@code qformer} stage's batching
  * @param llm the {@code llm} stage's continuous batching
+ * @param llmTokenBudget the tokens the {@code llm} stage's running sequences may reserve in all, or
+ *     {@link LlmFunction#NO_TOKEN_BUDGET}
  */
 public record StageSettings(
     EngineSpec engine,
     BatchingConfig vision,
     BatchingConfig qformer,
-    ContinuousBatchingConfig llm) {
+    ContinuousBatchingConfig llm,
+    long llmTokenBudget) {
 
   /** Prefix of every key below in a Flink configuration. */
   public static final String CONFIG_PREFIX = "instructblip.";
@@ -41,6 +45,7 @@ public record StageSettings(
   public static final String MAX_IN_FLIGHT = "stages.max-in-flight";
   public static final String LLM_RUNNING = "llm.max-running";
   public static final String LLM_IN_FLIGHT = "llm.max-in-flight";
+  public static final String LLM_TOKEN_BUDGET = "llm.token-budget";
   public static final String TIMEOUT = "request.default-timeout";
 
   /** Every key this record reads. */
@@ -56,6 +61,7 @@ public record StageSettings(
           MAX_IN_FLIGHT,
           LLM_RUNNING,
           LLM_IN_FLIGHT,
+          LLM_TOKEN_BUDGET,
           TIMEOUT);
 
   /** Default device: CUDA where it loads, else the CPU with a warning. */
@@ -73,6 +79,13 @@ public record StageSettings(
     Objects.requireNonNull(vision, "vision");
     Objects.requireNonNull(qformer, "qformer");
     Objects.requireNonNull(llm, "llm");
+    if (llmTokenBudget < 1) {
+      throw new IllegalArgumentException(
+          CONFIG_PREFIX
+              + LLM_TOKEN_BUDGET
+              + " must be at least 1 (or unset for none), got "
+              + llmTokenBudget);
+    }
   }
 
   /** Settings from key/values (keys without the {@code instructblip.} prefix). */
@@ -94,9 +107,7 @@ public record StageSettings(
             values.getOrDefault(DEVICE, DEFAULT_DEVICE),
             integer(values, THREADS, DEFAULT_THREADS));
     Duration timeout = duration(values, TIMEOUT, BatchingConfig.DEFAULT_TIMEOUT);
-    int inFlight =
-        Integer.parseInt(
-            values.getOrDefault(MAX_IN_FLIGHT, "" + BatchingConfig.DEFAULT_MAX_IN_FLIGHT).strip());
+    int inFlight = integer(values, MAX_IN_FLIGHT, BatchingConfig.DEFAULT_MAX_IN_FLIGHT);
     BatchingConfig vision =
         BatchingConfig.builder()
             .maxBatchSize(integer(values, VISION_BATCH, BatchingConfig.DEFAULT_MAX_BATCH_SIZE))
@@ -118,7 +129,8 @@ public record StageSettings(
                 integer(values, LLM_IN_FLIGHT, ContinuousBatchingConfig.DEFAULT_MAX_IN_FLIGHT))
             .defaultTimeout(timeout)
             .build();
-    return new StageSettings(engine, vision, qformer, llm);
+    return new StageSettings(
+        engine, vision, qformer, llm, whole(values, LLM_TOKEN_BUDGET, LlmFunction.NO_TOKEN_BUDGET));
   }
 
   /** Settings from a Flink configuration's {@code instructblip.*} keys of this record. */
@@ -137,9 +149,17 @@ public record StageSettings(
   }
 
   private static int integer(Map<String, String> values, String key, int fallback) {
+    long v = whole(values, key, fallback);
+    if (v != (int) v) {
+      throw new IllegalArgumentException(CONFIG_PREFIX + key + " is too large: " + v);
+    }
+    return (int) v;
+  }
+
+  private static long whole(Map<String, String> values, String key, long fallback) {
     String v = values.get(key);
     try {
-      return v == null ? fallback : Integer.parseInt(v.strip());
+      return v == null ? fallback : Long.parseLong(v.strip());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
           CONFIG_PREFIX + key + " must be a whole number, got \"" + v + "\"", e);

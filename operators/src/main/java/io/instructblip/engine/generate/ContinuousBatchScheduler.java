@@ -180,6 +180,11 @@ public final class ContinuousBatchScheduler<T> {
     return List.copyOf(waiting.keySet());
   }
 
+  /** How many sequences wait. */
+  public int waitingCount() {
+    return waiting.size();
+  }
+
   /** The running sequences, in admission order. */
   public List<Entry<T>> running() {
     return List.copyOf(running.values());

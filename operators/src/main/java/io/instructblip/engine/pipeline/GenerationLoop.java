@@ -5,6 +5,7 @@ import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.ErrorCode;
 import io.instructblip.engine.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
+import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.generate.RankedCandidate;
 import io.instructblip.engine.generate.Ranking;
 import io.instructblip.engine.generate.Search;
@@ -36,6 +37,33 @@ public final class GenerationLoop<S> {
     public Job {
       Objects.requireNonNull(request, "request");
       Objects.requireNonNull(queryOutputs, "queryOutputs");
+    }
+
+    /** The model rows it takes at once: its beams, or its candidates when ranking. */
+    public int rows() {
+      if (request.mode() == TaskMode.RANK) {
+        return request.candidateIds().size();
+      }
+      return request.params().searchKind() == GenerationParams.SearchKind.BEAM
+          ? request.params().numBeams()
+          : 1;
+    }
+
+    /**
+     * The longest context one of its rows can reach: the image queries and the prompt, plus {@code
+     * max_new_tokens} (or, ranking, the longest candidate). With {@link #rows()} it is what the job
+     * reserves of a token budget.
+     */
+    public int tokensPerRow() {
+      int input = queryOutputs.shape()[0] + request.promptIds().length;
+      if (request.mode() == TaskMode.RANK) {
+        int longest = 0;
+        for (long[] candidate : request.candidateIds()) {
+          longest = Math.max(longest, candidate.length);
+        }
+        return input + longest;
+      }
+      return input + request.params().maxNewTokens();
     }
   }
 

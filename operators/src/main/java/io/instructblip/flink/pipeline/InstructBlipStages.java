@@ -36,12 +36,14 @@ public final class InstructBlipStages {
   private final BatchingConfig vision;
   private final BatchingConfig qformer;
   private final ContinuousBatchingConfig llm;
+  private final long llmTokenBudget;
 
   private InstructBlipStages(Builder b) {
     this.engine = b.engine;
     this.vision = b.vision;
     this.qformer = b.qformer;
     this.llm = b.llm;
+    this.llmTokenBudget = b.llmTokenBudget;
   }
 
   /** A builder with each stage's default batching. */
@@ -77,7 +79,12 @@ public final class InstructBlipStages {
             .uid(QFORMER);
     SingleOutputStreamOperator<StageAnswer> answers =
         StageOperators.continuousBatch(
-                queried, LLM, new LlmFunction(engine), codec, llm, StageSerializers.ANSWER)
+                queried,
+                LLM,
+                new LlmFunction(engine, llmTokenBudget),
+                codec,
+                llm,
+                StageSerializers.ANSWER)
             .uid(LLM);
     DataStream<StageFailure> failures =
         prepared
@@ -95,6 +102,7 @@ public final class InstructBlipStages {
     private BatchingConfig vision = BatchingConfig.builder().build();
     private BatchingConfig qformer = BatchingConfig.builder().build();
     private ContinuousBatchingConfig llm = ContinuousBatchingConfig.builder().build();
+    private long llmTokenBudget = LlmFunction.NO_TOKEN_BUDGET;
 
     private Builder(EngineSpec engine) {
       this.engine = Objects.requireNonNull(engine, "engine");
@@ -112,6 +120,19 @@ public final class InstructBlipStages {
 
     public Builder llm(ContinuousBatchingConfig config) {
       this.llm = Objects.requireNonNull(config, "llm");
+      return this;
+    }
+
+    /**
+     * The tokens the llm stage's running sequences may reserve in all (see {@link LlmFunction});
+     * default: no budget.
+     */
+    public Builder llmTokenBudget(long tokens) {
+      if (tokens < 1) {
+        throw new IllegalArgumentException(
+            "the llm token budget must be at least 1 (or unset for none), got " + tokens);
+      }
+      this.llmTokenBudget = tokens;
       return this;
     }
 

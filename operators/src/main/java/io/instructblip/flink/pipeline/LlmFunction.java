@@ -1,7 +1,9 @@
 package io.instructblip.flink.pipeline;
 
+import io.instructblip.engine.EngineException;
 import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.flink.Result;
 import io.instructblip.flink.SharedEngineRegistry;
@@ -17,31 +19,60 @@ import java.util.Map;
  * The {@code llm} stage: continuous batching over the engine's {@link GenerationLoop}. Admitted
  * items join at the next step in one batched prefill; each step advances every running sequence by
  * one token; ranking requests are answered at their admission.
+ *
+ * <p>With a token budget, an item joins only while the tokens reserved by the running sequences
+ * (each row's prompt plus {@code max_new_tokens}, see {@link GenerationLoop.Job#tokensPerRow()})
+ * leave room for it, in arrival order, so the KV cache of a step is bounded however long the
+ * answers get; an item that could never fit is answered with {@code INVALID_PARAMETER}.
  */
 public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
   private static final long serialVersionUID = 1L;
-  private final EngineSpec engine;
 
+  /** No token budget: only the operator's maximum of running sequences limits a step. */
+  public static final long NO_TOKEN_BUDGET = Long.MAX_VALUE;
+
+  private final EngineSpec engine;
+  private final long tokenBudget;
+
+  /** The stage without a token budget. */
   public LlmFunction(EngineSpec engine) {
+    this(engine, NO_TOKEN_BUDGET);
+  }
+
+  /**
+   * @param tokenBudget the tokens the running sequences may reserve in all, or {@link
+   *     #NO_TOKEN_BUDGET}
+   */
+  public LlmFunction(EngineSpec engine, long tokenBudget) {
+    if (tokenBudget < 1) {
+      throw new IllegalArgumentException(
+          "the llm token budget must be at least 1 (or unset for none), got " + tokenBudget);
+    }
     this.engine = engine;
+    this.tokenBudget = tokenBudget;
   }
 
   @Override
   public Stepper<StageItem, StageAnswer> open(StageContext context) throws Exception {
-    return new LlmStepper(engine.acquire());
+    return new LlmStepper(engine.acquire(), tokenBudget);
   }
 
-  /** The stage-thread side: a loop plus the items admitted since the last step. */
+  /** The stage-thread side: a loop, the scheduler that decides who joins it, and failed items. */
   private static final class LlmStepper implements Stepper<StageItem, StageAnswer> {
     private final SharedEngineRegistry.Lease<InstructBlipEngine> lease;
     private final GenerationLoop<?> loop;
-    private final List<GenerationLoop.Job> joining = new ArrayList<>();
+    private final ContinuousBatchScheduler<GenerationLoop.Job> scheduler;
     private final List<Result<StageAnswer>> failedOnAdmit = new ArrayList<>();
     private final Map<String, byte[]> contexts = new HashMap<>();
 
-    LlmStepper(SharedEngineRegistry.Lease<InstructBlipEngine> lease) {
+    LlmStepper(SharedEngineRegistry.Lease<InstructBlipEngine> lease, long tokenBudget) {
       this.lease = lease;
       this.loop = lease.get().newGenerationLoop();
+      // The operator bounds the sequences handed here; the scheduler adds only the token budget.
+      this.scheduler =
+          new ContinuousBatchScheduler<>(
+              new ContinuousBatchScheduler.Limits(
+                  Integer.MAX_VALUE, Integer.MAX_VALUE, tokenBudget));
     }
 
     @Override
@@ -53,8 +84,14 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
         return;
       }
       StageItem item = ready.value();
+      GenerationLoop.Job job = new GenerationLoop.Job(item.prepared(), item.queryOutputs());
+      try {
+        scheduler.trySubmit(item.id(), job.rows(), job.tokensPerRow(), job);
+      } catch (EngineException e) {
+        failedOnAdmit.add(Result.error(item.id(), e.code(), e.getMessage()));
+        return;
+      }
       contexts.put(item.id(), item.context());
-      joining.add(new GenerationLoop.Job(item.prepared(), item.queryOutputs()));
     }
 
     @Override
@@ -62,12 +99,14 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
       List<Result<StageAnswer>> finished = new ArrayList<>(failedOnAdmit);
       failedOnAdmit.clear();
       List<EngineResult> done = new ArrayList<>();
+      List<ContinuousBatchScheduler.Entry<GenerationLoop.Job>> joining = scheduler.admit();
       if (!joining.isEmpty()) {
-        done.addAll(loop.admit(List.copyOf(joining)));
-        joining.clear();
+        done.addAll(
+            loop.admit(joining.stream().map(ContinuousBatchScheduler.Entry::payload).toList()));
       }
       done.addAll(loop.step());
       for (EngineResult r : done) {
+        scheduler.finish(r.id());
         byte[] context = contexts.remove(r.id());
         if (r.ok()) {
           finished.add(Result.ok(r.id(), new StageAnswer(r, context), r.generatedTokens()));
@@ -80,7 +119,7 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
 
     @Override
     public void cancel(String requestId) {
-      joining.removeIf(job -> job.request().id().equals(requestId));
+      scheduler.finish(requestId);
       failedOnAdmit.removeIf(r -> r.requestId().equals(requestId));
       loop.cancel(requestId);
       contexts.remove(requestId);
@@ -88,7 +127,7 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
 
     @Override
     public int running() {
-      return loop.runningSequences() + joining.size() + failedOnAdmit.size();
+      return loop.runningSequences() + scheduler.waitingCount() + failedOnAdmit.size();
     }
 
     @Override

@@ -2,10 +2,15 @@ package io.instructblip.engine.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.TaskMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Reads the golden files of {@code deploy/model-export/fixtures/golden}. */
 public final class GoldenFiles {
@@ -56,5 +61,37 @@ public final class GoldenFiles {
       default:
         throw new IllegalArgumentException("unknown dtype " + dtype + " in a golden tensor");
     }
+  }
+
+  /**
+   * A golden reference case ({@code golden/<model>/reference.json}) as an engine request: its
+   * images, instruction, parameters and candidates (ranking when it has some).
+   */
+  public static EngineRequest request(String id, JsonNode c) throws IOException {
+    List<byte[]> images = new ArrayList<>();
+    for (JsonNode path : c.get("images")) {
+      images.add(Files.readAllBytes(ModelFixtures.root().resolve(path.asText())));
+    }
+    JsonNode p = c.get("params");
+    GenerationOverrides overrides =
+        GenerationOverrides.builder()
+            .maxNewTokens(p.get("max_new_tokens").asInt())
+            .minNewTokens(p.get("min_new_tokens").asInt())
+            .numBeams(p.get("num_beams").asInt())
+            .lengthPenalty(p.get("length_penalty").asDouble())
+            .repetitionPenalty(p.get("repetition_penalty").asDouble())
+            .build();
+    JsonNode candidates = c.get("candidates");
+    List<String> texts = new ArrayList<>();
+    if (candidates != null && !candidates.isNull()) {
+      candidates.forEach(t -> texts.add(t.asText()));
+    }
+    return new EngineRequest(
+        id,
+        images,
+        c.get("instruction").asText(),
+        texts.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+        texts,
+        overrides);
   }
 }

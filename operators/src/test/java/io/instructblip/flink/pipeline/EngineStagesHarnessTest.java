@@ -4,18 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.TaskMode;
-import io.instructblip.engine.model.ModelFixtures;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.ContinuousBatchingOperatorFactory;
-import io.instructblip.flink.InFlight;
 import io.instructblip.flink.MicroBatchOperatorFactory;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,9 +23,7 @@ import org.junit.jupiter.api.Test;
  * request is still answered exactly once, with the reference's tokens.
  */
 class EngineStagesHarnessTest {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final EngineSpec ENGINE =
-      new EngineSpec(ModelFixtures.modelDir("tiny-vicuna").toString(), "cpu", 1);
+  private static final EngineSpec ENGINE = GoldenStageItems.ENGINE;
   private static final BatchingConfig HOLD =
       BatchingConfig.builder()
           .maxBatchSize(8)
@@ -44,7 +34,7 @@ class EngineStagesHarnessTest {
   @Test
   void everyStageRestoresItsInFlightRequestsAndAnswersEachOnce() throws Exception {
     Map<String, List<Integer>> expected = new HashMap<>();
-    List<StageItem> input = goldenItems(expected);
+    List<StageItem> input = GoldenStageItems.generateCases(expected);
 
     List<StageItem> embedded =
         snapshotRestoreDrain(
@@ -115,39 +105,5 @@ class EngineStagesHarnessTest {
       assertEquals(items.size(), out.size(), "one output per item: " + out);
       return out;
     }
-  }
-
-  /** The greedy and beam cases of the tiny-vicuna reference, as fresh stage items. */
-  private static List<StageItem> goldenItems(Map<String, List<Integer>> expected) throws Exception {
-    JsonNode golden =
-        JSON.readTree(ModelFixtures.root().resolve("golden/tiny-vicuna/reference.json").toFile());
-    List<StageItem> items = new ArrayList<>();
-    for (JsonNode c : golden.get("cases")) {
-      if (c.hasNonNull("candidates")) {
-        continue;
-      }
-      String id = c.get("name").asText();
-      List<byte[]> images = new ArrayList<>();
-      for (JsonNode path : c.get("images")) {
-        images.add(Files.readAllBytes(ModelFixtures.root().resolve(path.asText())));
-      }
-      JsonNode p = c.get("params");
-      GenerationOverrides overrides =
-          GenerationOverrides.builder()
-              .maxNewTokens(p.get("max_new_tokens").asInt())
-              .minNewTokens(p.get("min_new_tokens").asInt())
-              .numBeams(p.get("num_beams").asInt())
-              .lengthPenalty(p.get("length_penalty").asDouble())
-              .repetitionPenalty(p.get("repetition_penalty").asDouble())
-              .build();
-      EngineRequest request =
-          new EngineRequest(
-              id, images, c.get("instruction").asText(), TaskMode.GENERATE, List.of(), overrides);
-      List<Integer> tokens = new ArrayList<>();
-      c.get("expected").get("token_ids").forEach(t -> tokens.add(t.asInt()));
-      expected.put(id, tokens);
-      items.add(StageItem.of(request, InFlight.NO_DEADLINE, ("ctx-" + id).getBytes()));
-    }
-    return items;
   }
 }

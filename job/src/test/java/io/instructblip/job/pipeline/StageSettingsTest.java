@@ -1,0 +1,61 @@
+package io.instructblip.job.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.instructblip.flink.pipeline.LlmFunction;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StageSettingsTest {
+
+  @Test
+  void theTokenBudgetIsOffUnlessSet() {
+    assertEquals(
+        LlmFunction.NO_TOKEN_BUDGET,
+        StageSettings.fromMap(Map.of("model.dir", "/m")).llmTokenBudget());
+    assertEquals(
+        4096,
+        StageSettings.fromMap(Map.of("model.dir", "/m", "llm.token-budget", " 4096"))
+            .llmTokenBudget());
+  }
+
+  @Test
+  void badValuesSayWhichKeyAndWhy() {
+    assertEquals(
+        "instructblip.llm.token-budget must be a whole number, got \"lots\"",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> StageSettings.fromMap(Map.of("model.dir", "/m", "llm.token-budget", "lots")))
+            .getMessage());
+    assertEquals(
+        "instructblip.llm.token-budget must be at least 1 (or unset for none), got 0",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> StageSettings.fromMap(Map.of("model.dir", "/m", "llm.token-budget", "0")))
+            .getMessage());
+    assertEquals(
+        "instructblip.llm.max-running is too large: 4294967296",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    StageSettings.fromMap(
+                        Map.of("model.dir", "/m", "llm.max-running", "4294967296")))
+            .getMessage());
+  }
+
+  @Test
+  void anUnknownKeyListsTheKnownOnes() {
+    String message =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> StageSettings.fromMap(Map.of("model.dir", "/m", "llm.budget", "1")))
+            .getMessage();
+    assertEquals(
+        "unknown setting instructblip.llm.budget; known: model.dir, model.device,"
+            + " model.intra-op-threads, vision.max-batch-size, vision.max-wait,"
+            + " qformer.max-batch-size, qformer.max-wait, stages.max-in-flight, llm.max-running,"
+            + " llm.max-in-flight, llm.token-budget, request.default-timeout",
+        message);
+  }
+}
