@@ -130,7 +130,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       cluster.startup();
       cluster.waitForReadyBrokers();
-      return new EmbeddedKafka(cluster, baseDir);
+      EmbeddedKafka kafka = new EmbeddedKafka(cluster, baseDir);
+      kafka.awaitGroupCoordinator();
+      return kafka;
     } catch (Exception e) {
       if (cluster != null) {
         try {
@@ -203,6 +205,31 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (TimeoutException e) {
       throw new IllegalStateException(
           "topics " + topics + " were not created within " + TOPIC_READY_TIMEOUT, e);
+    }
+  }
+
+  /**
+   * Waits until consumer groups can commit offsets. The first group request creates the offsets
+   * topic and its coordinator then loads it; until then commits fail with retriable errors, which
+   * the job's Kafka source would log at every early checkpoint.
+   */
+  private void awaitGroupCoordinator() throws InterruptedException, TimeoutException {
+    long deadline = System.nanoTime() + TOPIC_READY_TIMEOUT.toNanos();
+    try (Admin admin = Admin.create(adminProperties())) {
+      while (true) {
+        try {
+          admin
+              .listConsumerGroupOffsets("instructblip-embedded-kafka-warm-up")
+              .partitionsToOffsetAndMetadata()
+              .get(TOPIC_READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          return;
+        } catch (ExecutionException e) {
+          if (System.nanoTime() > deadline) {
+            throw new TimeoutException("no consumer group coordinator: " + e.getCause());
+          }
+          Thread.sleep(50);
+        }
+      }
     }
   }
 
