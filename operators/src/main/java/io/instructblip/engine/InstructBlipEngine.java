@@ -179,10 +179,9 @@ public final class InstructBlipEngine implements AutoCloseable {
     while (!waiting.isEmpty() || !loop.isIdle()) {
       List<GenerationLoop.Job> admit = new ArrayList<>();
       int rows = loop.runningRows();
-      while (!waiting.isEmpty()
-          && (rows == 0 || rows + waiting.peek().request().params().numBeams() <= maxRows)) {
+      while (!waiting.isEmpty() && (rows == 0 || rows + waiting.peek().rows() <= maxRows)) {
         GenerationLoop.Job job = waiting.poll();
-        rows += job.request().params().numBeams();
+        rows += job.rows();
         admit.add(job);
       }
       List<EngineResult> done = new ArrayList<>(loop.admit(admit));

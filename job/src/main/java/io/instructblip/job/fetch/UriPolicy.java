@@ -1,5 +1,6 @@
 package io.instructblip.job.fetch;
 
+import io.instructblip.engine.EngineConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,8 +51,7 @@ public record UriPolicy(
   public static final long DEFAULT_MAX_BYTES_PER_IMAGE = 20L << 20;
 
   /** The engine's own limit on frames per request: a higher policy limit could never be met. */
-  public static final int DEFAULT_MAX_IMAGES_PER_REQUEST =
-      io.instructblip.engine.EngineConfig.DEFAULT_MAX_IMAGES;
+  public static final int DEFAULT_MAX_IMAGES_PER_REQUEST = EngineConfig.DEFAULT_MAX_IMAGES;
 
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);

@@ -128,11 +128,7 @@ public final class InstructBlipStages {
      * default: no budget.
      */
     public Builder llmTokenBudget(long tokens) {
-      if (tokens < 1) {
-        throw new IllegalArgumentException(
-            "the llm token budget must be at least 1 (or unset for none), got " + tokens);
-      }
-      this.llmTokenBudget = tokens;
+      this.llmTokenBudget = LlmFunction.checkTokenBudget(tokens);
       return this;
     }
 

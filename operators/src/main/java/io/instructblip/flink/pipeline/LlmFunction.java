@@ -44,12 +44,17 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
    *     #NO_TOKEN_BUDGET}
    */
   public LlmFunction(EngineSpec engine, long tokenBudget) {
-    if (tokenBudget < 1) {
-      throw new IllegalArgumentException(
-          "the llm token budget must be at least 1 (or unset for none), got " + tokenBudget);
-    }
     this.engine = engine;
-    this.tokenBudget = tokenBudget;
+    this.tokenBudget = checkTokenBudget(tokenBudget);
+  }
+
+  /** Returns {@code tokens} when it is a valid token budget (at least 1), else throws. */
+  static long checkTokenBudget(long tokens) {
+    if (tokens < 1) {
+      throw new IllegalArgumentException(
+          "the llm token budget must be at least 1 (or unset for none), got " + tokens);
+    }
+    return tokens;
   }
 
   @Override
