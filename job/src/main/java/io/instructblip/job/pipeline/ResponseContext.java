@@ -3,6 +3,7 @@ package io.instructblip.job.pipeline;
 import io.instructblip.job.kafka.RawHeader;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.types.StringValue;
 
 /**
  * What a response needs from its request and the stages never read: the request's metadata and
@@ -31,18 +33,25 @@ public record ResponseContext(
     headers = headers == null ? List.of() : List.copyOf(headers);
   }
 
-  /** The context as bytes. */
+  /**
+   * Marks the second encoding, whose strings have any length ({@link StringValue#writeString}); the
+   * first began with the metadata count (never negative) and used {@code writeUTF}.
+   */
+  private static final int FORMAT_ANY_LENGTH = -2;
+
+  /** The context as bytes; strings of any length. */
   public byte[] encode() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeInt(FORMAT_ANY_LENGTH);
       out.writeInt(metadata.size());
       for (Map.Entry<String, String> e : metadata.entrySet()) {
-        out.writeUTF(e.getKey());
-        out.writeUTF(e.getValue());
+        StringValue.writeString(e.getKey(), out);
+        StringValue.writeString(e.getValue(), out);
       }
       out.writeInt(headers.size());
       for (RawHeader h : headers) {
-        out.writeUTF(h.key());
+        StringValue.writeString(h.key(), out);
         out.writeInt(h.value() == null ? -1 : h.value().length);
         if (h.value() != null) {
           out.write(h.value());
@@ -63,14 +72,19 @@ public record ResponseContext(
     }
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int n = in.readInt();
+      StringReader strings = DataInput::readUTF;
+      if (n == FORMAT_ANY_LENGTH) {
+        strings = StringValue::readString;
+        n = in.readInt();
+      }
       Map<String, String> metadata = new LinkedHashMap<>();
       for (int i = 0; i < n; i++) {
-        metadata.put(in.readUTF(), in.readUTF());
+        metadata.put(strings.read(in), strings.read(in));
       }
       int h = in.readInt();
       List<RawHeader> headers = new ArrayList<>(h);
       for (int i = 0; i < h; i++) {
-        String key = in.readUTF();
+        String key = strings.read(in);
         int length = in.readInt();
         byte[] value = null;
         if (length >= 0) {
@@ -86,5 +100,11 @@ public record ResponseContext(
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** How one encoding reads its strings. */
+  @FunctionalInterface
+  private interface StringReader {
+    String read(DataInput in) throws IOException;
   }
 }

@@ -21,15 +21,24 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.types.StringValue;
 
 /**
  * The binary form of the stage types, used by their Flink serializers and by the checkpointed
  * compact form. Explicit and versioned by hand: a field added later goes at the end with a new
  * format version, so that checkpoints stay readable.
+ *
+ * <p>Strings of any length are written with Flink's {@link StringValue#writeString} (a
+ * variable-length char count, then the chars): lossless (lone surrogates too) and without the
+ * 65,535-byte ceiling of {@code DataOutput.writeUTF}, which made a request with a 64 KB field a
+ * poison record (version 1 of the compact form used it; it is still read).
  */
 final class StageWire {
   /** Bumped when the layout changes; written first in every checkpointed compact item. */
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+
+  /** The first compact form: strings written with {@code writeUTF}; read, never written. */
+  private static final int VERSION_MODIFIED_UTF8 = 1;
 
   private StageWire() {}
 
@@ -48,7 +57,7 @@ final class StageWire {
   }
 
   static StageItem readItem(DataInput in) throws IOException {
-    EngineRequest request = readRequest(in);
+    EngineRequest request = readRequest(in, StringValue::readString);
     long deadline = in.readLong();
     byte[] context = readBytes(in);
     PreparedRequest prepared = in.readBoolean() ? readPrepared(in) : null;
@@ -72,11 +81,13 @@ final class StageWire {
   static StageItem fromCompactBytes(byte[] bytes, long deadlineMillis) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       int version = in.readInt();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_MODIFIED_UTF8) {
         throw new IOException(
-            "unknown stage item version " + version + ", this job reads " + VERSION);
+            "unknown stage item version " + version + ", this job reads 1 to " + VERSION);
       }
-      EngineRequest request = readRequest(in);
+      StringReader strings =
+          version == VERSION_MODIFIED_UTF8 ? DataInput::readUTF : StringValue::readString;
+      EngineRequest request = readRequest(in, strings);
       return StageItem.of(request, deadlineMillis, readBytes(in));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -87,14 +98,14 @@ final class StageWire {
 
   static void writeAnswer(StageAnswer answer, DataOutput out) throws IOException {
     EngineResult r = answer.result();
-    out.writeUTF(r.id());
+    writeString(r.id(), out);
     writeNullableString(r.text(), out);
     writeInts(r.tokenIds(), out);
-    out.writeUTF(r.finishReason().name());
+    writeString(r.finishReason().name(), out);
     out.writeInt(r.candidates().size());
     for (RankedCandidate c : r.candidates()) {
       out.writeInt(c.index());
-      out.writeUTF(c.text());
+      writeString(c.text(), out);
       writeInts(c.tokenIds(), out);
       out.writeDouble(c.sumLogprob());
       out.writeDouble(c.meanLogprob());
@@ -108,16 +119,16 @@ final class StageWire {
   }
 
   static StageAnswer readAnswer(DataInput in) throws IOException {
-    String id = in.readUTF();
+    String id = readString(in);
     String text = readNullableString(in);
     List<Integer> tokens = readInts(in);
-    FinishReason finish = FinishReason.valueOf(in.readUTF());
+    FinishReason finish = FinishReason.valueOf(readString(in));
     int n = in.readInt();
     List<RankedCandidate> candidates = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       candidates.add(
           new RankedCandidate(
-              in.readInt(), in.readUTF(), readInts(in), in.readDouble(), in.readDouble()));
+              in.readInt(), readString(in), readInts(in), in.readDouble(), in.readDouble()));
     }
     List<Integer> qformerIds = readInts(in);
     List<Integer> promptIds = readInts(in);
@@ -142,16 +153,16 @@ final class StageWire {
   // ---- parts ----
 
   private static void writeRequest(EngineRequest r, DataOutput out) throws IOException {
-    out.writeUTF(r.id());
+    writeString(r.id(), out);
     out.writeInt(r.images().size());
     for (byte[] image : r.images()) {
       writeBytes(image, out);
     }
     writeNullableString(r.instruction(), out);
-    out.writeUTF(r.mode().name());
+    writeString(r.mode().name(), out);
     out.writeInt(r.candidates().size());
     for (String c : r.candidates()) {
-      out.writeUTF(c);
+      writeString(c, out);
     }
     GenerationOverrides o = r.overrides();
     writeNullableInt(o.maxNewTokens(), out);
@@ -170,19 +181,19 @@ final class StageWire {
     writeNullableInt(o.numReturnSequences(), out);
   }
 
-  private static EngineRequest readRequest(DataInput in) throws IOException {
-    String id = in.readUTF();
+  private static EngineRequest readRequest(DataInput in, StringReader strings) throws IOException {
+    String id = strings.read(in);
     int images = in.readInt();
     List<byte[]> bytes = new ArrayList<>(images);
     for (int i = 0; i < images; i++) {
       bytes.add(readBytes(in));
     }
-    String instruction = readNullableString(in);
-    TaskMode mode = TaskMode.valueOf(in.readUTF());
+    String instruction = in.readBoolean() ? strings.read(in) : null;
+    TaskMode mode = TaskMode.valueOf(strings.read(in));
     int n = in.readInt();
     List<String> candidates = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      candidates.add(in.readUTF());
+      candidates.add(strings.read(in));
     }
     GenerationOverrides.Builder o = GenerationOverrides.builder();
     o.maxNewTokens(readNullableInt(in));
@@ -201,8 +212,8 @@ final class StageWire {
   }
 
   private static void writePrepared(PreparedRequest p, DataOutput out) throws IOException {
-    out.writeUTF(p.id());
-    out.writeUTF(p.mode().name());
+    writeString(p.id(), out);
+    writeString(p.mode().name(), out);
     out.writeInt(p.frames());
     writeFloats(p.pixels(), out);
     writeLongs(p.qformerIds(), out);
@@ -222,15 +233,15 @@ final class StageWire {
     writeInts(g.eosTokenIds(), out);
     out.writeInt(p.candidateTexts().size());
     for (int i = 0; i < p.candidateTexts().size(); i++) {
-      out.writeUTF(p.candidateTexts().get(i));
+      writeString(p.candidateTexts().get(i), out);
       writeLongs(p.candidateIds().get(i), out);
     }
     writeTimings(p.timings(), out);
   }
 
   private static PreparedRequest readPrepared(DataInput in) throws IOException {
-    String id = in.readUTF();
-    TaskMode mode = TaskMode.valueOf(in.readUTF());
+    String id = readString(in);
+    TaskMode mode = TaskMode.valueOf(readString(in));
     int frames = in.readInt();
     float[] pixels = readFloats(in);
     long[] qformerIds = readLongs(in);
@@ -253,7 +264,7 @@ final class StageWire {
     List<String> texts = new ArrayList<>(n);
     List<long[]> ids = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      texts.add(in.readUTF());
+      texts.add(readString(in));
       ids.add(readLongs(in));
     }
     return new PreparedRequest(
@@ -353,12 +364,26 @@ final class StageWire {
   private static void writeNullableString(String s, DataOutput out) throws IOException {
     out.writeBoolean(s != null);
     if (s != null) {
-      out.writeUTF(s);
+      writeString(s, out);
     }
   }
 
+  private static void writeString(String s, DataOutput out) throws IOException {
+    StringValue.writeString(s, out);
+  }
+
+  private static String readString(DataInput in) throws IOException {
+    return StringValue.readString(in);
+  }
+
+  /** How a compact form of some version reads its strings. */
+  @FunctionalInterface
+  private interface StringReader {
+    String read(DataInput in) throws IOException;
+  }
+
   private static String readNullableString(DataInput in) throws IOException {
-    return in.readBoolean() ? in.readUTF() : null;
+    return in.readBoolean() ? readString(in) : null;
   }
 
   private static void writeNullableInt(Integer v, DataOutput out) throws IOException {

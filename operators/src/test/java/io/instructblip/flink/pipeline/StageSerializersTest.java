@@ -126,4 +126,94 @@ class StageSerializersTest {
             .deserialize(new DataInputDeserializer(out.getCopyOfBuffer()))
             .result());
   }
+
+  /** A string of {@code chars} characters, 3 UTF-8 bytes each: far over writeUTF's 65,535 bytes. */
+  private static String huge(char c, int chars) {
+    return String.valueOf(c).repeat(chars);
+  }
+
+  @Test
+  void stringsOfAnySizeSurviveTheSerializerAndTheCheckpointedForm() throws IOException {
+    String id = huge('\u20ac', 70_000);
+    String instruction = huge('\u4e2d', 70_000);
+    String candidate = huge('x', 70_000);
+    EngineRequest big =
+        new EngineRequest(
+            id,
+            List.of(new byte[] {1}),
+            instruction,
+            TaskMode.RANK,
+            List.of(candidate, "no"),
+            GenerationOverrides.builder().build());
+    StageItem item = StageItem.of(big, 5L, new byte[] {9});
+    DataOutputSerializer out = new DataOutputSerializer(64);
+    StageSerializers.ItemSerializer.INSTANCE.serialize(item, out);
+    StageItem back =
+        StageSerializers.ItemSerializer.INSTANCE.deserialize(
+            new DataInputDeserializer(out.getCopyOfBuffer()));
+    assertEquals(id, back.id());
+    assertEquals(instruction, back.request().instruction());
+    assertEquals(candidate, back.request().candidates().get(0));
+
+    StageItemCodec codec = new StageItemCodec();
+    StageItem restored = codec.fromInFlight(codec.toInFlight(item));
+    assertEquals(id, restored.id());
+    assertEquals(instruction, restored.request().instruction());
+
+    EngineResult result =
+        new EngineResult(
+            id,
+            instruction,
+            List.of(5),
+            FinishReason.RANK,
+            List.of(new RankedCandidate(0, candidate, List.of(5), -1, -1)),
+            List.of(),
+            List.of(),
+            StageTimings.ZERO,
+            null,
+            null);
+    DataOutputSerializer answerOut = new DataOutputSerializer(64);
+    StageSerializers.AnswerSerializer.INSTANCE.serialize(
+        new StageAnswer(result, new byte[0]), answerOut);
+    assertEquals(
+        result,
+        StageSerializers.AnswerSerializer.INSTANCE
+            .deserialize(new DataInputDeserializer(answerOut.getCopyOfBuffer()))
+            .result());
+  }
+
+  @Test
+  void checkpointsOfTheFirstFormatStillRestore() throws IOException {
+    // Version 1 wrote strings with DataOutput.writeUTF; a checkpoint taken before still restores.
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+      out.writeInt(1);
+      out.writeUTF("old-1");
+      out.writeInt(1);
+      out.writeInt(1);
+      out.write(7);
+      out.writeBoolean(true);
+      out.writeUTF("What is it?");
+      out.writeUTF("GENERATE");
+      out.writeInt(0);
+      for (int i = 0; i < 3; i++) {
+        out.writeBoolean(false); // max, min new tokens, num beams
+      }
+      out.writeBoolean(false); // length penalty
+      out.writeBoolean(false); // repetition penalty
+      out.writeByte(-1); // do_sample
+      out.writeBoolean(false); // temperature
+      out.writeBoolean(false); // top_k
+      out.writeBoolean(false); // top_p
+      out.writeBoolean(false); // seed
+      out.writeBoolean(false); // num_return_sequences
+      out.writeInt(2);
+      out.write(new byte[] {4, 4});
+    }
+    StageItem back =
+        new StageItemCodec().fromInFlight(new InFlight("old-1", 77L, bytes.toByteArray()));
+    assertEquals("old-1", back.id());
+    assertEquals("What is it?", back.request().instruction());
+    assertArrayEquals(new byte[] {4, 4}, back.context());
+  }
 }
