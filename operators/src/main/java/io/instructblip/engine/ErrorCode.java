@@ -36,5 +36,11 @@ public enum ErrorCode {
   /** The request did not finish before its deadline. */
   TIMEOUT,
   /** An unexpected failure inside the engine. */
-  INTERNAL
+  INTERNAL,
+  /**
+   * The response would not fit in one Kafka record (the sink producer's {@code max.request.size}):
+   * the job answers with this short error instead, without the metadata and answer it could not
+   * send.
+   */
+  RESPONSE_TOO_LARGE
 }

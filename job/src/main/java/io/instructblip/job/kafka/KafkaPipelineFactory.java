@@ -83,7 +83,30 @@ public final class KafkaPipelineFactory {
   /** The response sink. */
   public KafkaSink<ResponseEnvelope> responseSink() {
     return sink(
-        new ResponseSerializer(settings.responseTopic(), settings.responseFormat()), "responses");
+        new ResponseSerializer(
+            settings.responseTopic(), settings.responseFormat(), maxRecordBytes()),
+        "responses");
+  }
+
+  /**
+   * The sink producer's {@code max.request.size} (the client properties', else Kafka's default):
+   * responses larger than this are answered with a short error instead ({@link
+   * ResponseSerializer}).
+   */
+  public int maxRecordBytes() {
+    Object value = producerProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    if (value == null) {
+      return ResponseSerializer.DEFAULT_MAX_RECORD_BYTES;
+    }
+    try {
+      return Integer.parseInt(value.toString().trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "Kafka property max.request.size must be an integer number of bytes, got \""
+              + value
+              + "\"",
+          e);
+    }
   }
 
   /** The dead-letter sink. */

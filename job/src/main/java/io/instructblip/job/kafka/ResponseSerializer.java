@@ -1,8 +1,13 @@
 package io.instructblip.job.kafka;
 
+import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.InputEcho;
 import io.instructblip.schema.MessageCodec;
 import io.instructblip.schema.WireFormat;
+import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.InferenceResponse;
+import io.instructblip.schema.avro.ResponseStatus;
+import io.instructblip.schema.avro.StageTimings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,17 +20,49 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 /**
  * Writes a response as a Kafka record: key = the request id (UTF-8), value = the response in the
  * configured {@link WireFormat}, headers = those of the request.
+ *
+ * <p>A record that would not fit in the producer's {@code max.request.size} would fail the sink and
+ * so the task, again after every restart: such a response is replaced by a short {@code ERROR}
+ * response with code {@link ErrorCode#RESPONSE_TOO_LARGE} and the same id (without metadata, and
+ * without the request's headers when those alone are too large). A response that cannot be encoded
+ * at all becomes an {@code INTERNAL} error response the same way.
  */
 public final class ResponseSerializer implements KafkaRecordSerializationSchema<ResponseEnvelope> {
   private static final long serialVersionUID = 1L;
 
+  /** Kafka's own default {@code max.request.size}. */
+  public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
+  /**
+   * Room left for the record batch and record framing: Kafka counts them against {@code
+   * max.request.size} too.
+   */
+  static final int RECORD_OVERHEAD_BYTES = 1024;
+
   private final String topic;
   private final WireFormat format;
+  private final int maxRecordBytes;
   private transient MessageCodec<InferenceResponse> codec;
 
+  /** A serializer for records of at most {@link #DEFAULT_MAX_RECORD_BYTES}. */
   public ResponseSerializer(String topic, WireFormat format) {
+    this(topic, format, DEFAULT_MAX_RECORD_BYTES);
+  }
+
+  /**
+   * @param maxRecordBytes the sink producer's {@code max.request.size}
+   */
+  public ResponseSerializer(String topic, WireFormat format, int maxRecordBytes) {
     this.topic = Objects.requireNonNull(topic, "topic");
     this.format = Objects.requireNonNull(format, "format");
+    if (maxRecordBytes <= RECORD_OVERHEAD_BYTES) {
+      throw new IllegalArgumentException(
+          "max.request.size must be more than "
+              + RECORD_OVERHEAD_BYTES
+              + ", got "
+              + maxRecordBytes);
+    }
+    this.maxRecordBytes = maxRecordBytes;
   }
 
   @Override
@@ -36,8 +73,60 @@ public final class ResponseSerializer implements KafkaRecordSerializationSchema<
     }
     InferenceResponse response = element.response();
     byte[] key = response.getId().getBytes(StandardCharsets.UTF_8);
-    byte[] value = codec.encode(response, format);
-    return new ProducerRecord<>(topic, null, timestamp, key, value, toKafka(element.headers()));
+    List<RawHeader> headers = element.headers();
+    byte[] value;
+    try {
+      value = codec.encode(response, format);
+    } catch (RuntimeException e) {
+      value =
+          codec.encode(
+              shortError(
+                  response,
+                  ErrorCode.INTERNAL,
+                  "the response could not be encoded: " + InputEcho.abbreviate(e.toString())),
+              format);
+    }
+    int budget = maxRecordBytes - RECORD_OVERHEAD_BYTES;
+    if (key.length + value.length + headerBytes(headers) > budget) {
+      String message =
+          "the response ("
+              + value.length
+              + " bytes, with "
+              + headerBytes(headers)
+              + " bytes of headers) would exceed the response topic's record limit of "
+              + maxRecordBytes
+              + " bytes (max.request.size); shorten the metadata, headers or the answer"
+              + " (max_new_tokens, candidates)";
+      value = codec.encode(shortError(response, ErrorCode.RESPONSE_TOO_LARGE, message), format);
+      if (key.length + value.length + headerBytes(headers) > budget) {
+        headers = List.of();
+      }
+    }
+    return new ProducerRecord<>(topic, null, timestamp, key, value, toKafka(headers));
+  }
+
+  /** The response reduced to its id, model, timings and an error. */
+  private static InferenceResponse shortError(
+      InferenceResponse response, ErrorCode code, String message) {
+    return InferenceResponse.newBuilder()
+        .setId(response.getId())
+        .setStatus(ResponseStatus.ERROR)
+        .setTimings(
+            response.getTimings() == null
+                ? StageTimings.newBuilder().build()
+                : response.getTimings())
+        .setModel(response.getModel())
+        .setError(ErrorInfo.newBuilder().setCode(code.name()).setMessage(message).build())
+        .setCompletedAtMs(response.getCompletedAtMs())
+        .build();
+  }
+
+  private static int headerBytes(List<RawHeader> headers) {
+    int bytes = 0;
+    for (RawHeader h : headers) {
+      bytes += h.key().length() * 3 + (h.value() == null ? 0 : h.value().length);
+    }
+    return bytes;
   }
 
   static List<Header> toKafka(List<RawHeader> headers) {

@@ -39,7 +39,15 @@ public final class ParseRequests extends ProcessFunction<RawRecord, RequestEnvel
 
   @Override
   public void processElement(RawRecord record, Context ctx, Collector<RequestEnvelope> out) {
-    ParseResult result = parser.parse(record);
+    ParseResult result;
+    try {
+      result = parser.parse(record);
+    } catch (RuntimeException e) {
+      // The parser never throws by contract; should it, the record is dead-lettered, not retried.
+      result =
+          new ParseResult.DeadLettered(
+              new DeadLetter(record, "UNDECODABLE", "the record could not be parsed: " + e));
+    }
     if (result instanceof ParseResult.Accepted accepted) {
       out.collect(accepted.request());
     } else if (result instanceof ParseResult.Rejected rejected) {

@@ -2,10 +2,12 @@ package io.instructblip.job.pipeline;
 
 import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.InputEcho;
 import io.instructblip.engine.generate.RankedCandidate;
 import io.instructblip.flink.StageFailure;
 import io.instructblip.flink.pipeline.StageAnswer;
 import io.instructblip.job.kafka.ResponseEnvelope;
+import io.instructblip.job.parse.RequestParser;
 import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.FinishReason;
 import io.instructblip.schema.avro.InferenceResponse;
@@ -14,6 +16,7 @@ import io.instructblip.schema.avro.StageTimings;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Builds the response record of an answered or failed request, with the request's metadata and
@@ -95,6 +98,20 @@ public final class Responses {
             .setCompletedAtMs(now)
             .build();
     return new ResponseEnvelope(response, context.headers());
+  }
+
+  /**
+   * The {@code INTERNAL} error response of a request whose response could not be built (e.g. its
+   * context would not decode): the request is answered instead of failing the task.
+   */
+  public static ResponseEnvelope unexpected(String id, RuntimeException e) {
+    return ResponseEnvelope.of(
+        RequestParser.errorResponse(
+            id,
+            Map.of(),
+            ErrorCode.INTERNAL.name(),
+            "the response could not be built: " + InputEcho.abbreviate(e.toString()),
+            System.currentTimeMillis()));
   }
 
   /** From the producer's {@code created_at_ms} to the job's receipt, when the producer set it. */

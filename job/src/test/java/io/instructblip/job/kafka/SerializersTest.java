@@ -3,6 +3,7 @@ package io.instructblip.job.kafka;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.job.parse.RequestParser;
 import io.instructblip.schema.MessageCodec;
@@ -10,6 +11,7 @@ import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.InferenceResponse;
+import io.instructblip.schema.avro.ResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,6 +122,35 @@ class SerializersTest {
       assertEquals(response, MessageCodec.responses().decode(r.value()));
       assertEquals(List.of(new RecordHeader("trace", bytes("t"))), List.of(r.headers().toArray()));
     }
+  }
+
+  @Test
+  void aResponseOverTheRecordLimitIsAnsweredWithAShortErrorUnderTheSameId() throws Exception {
+    // 600 KB of metadata echoed back: over a 64 KB max.request.size, a sink failure before.
+    InferenceResponse response =
+        RequestParser.errorResponse("req-big", Map.of("k", "v".repeat(600_000)), "X", "m", 5L);
+    ResponseEnvelope envelope =
+        new ResponseEnvelope(response, List.of(RawHeader.utf8("trace", "t")));
+    for (WireFormat format : WireFormat.values()) {
+      ProducerRecord<byte[], byte[]> r =
+          new ResponseSerializer("out", format, 64 * 1024).serialize(envelope, null, null);
+      assertArrayEquals(bytes("req-big"), r.key());
+      assertTrue(r.value().length < 1024, "short error: " + r.value().length + " bytes");
+      InferenceResponse back = MessageCodec.responses().decode(r.value());
+      assertEquals("req-big", back.getId());
+      assertEquals(ResponseStatus.ERROR, back.getStatus());
+      assertEquals("RESPONSE_TOO_LARGE", back.getError().getCode());
+      assertTrue(back.getMetadata().isEmpty());
+      assertEquals(List.of(new RecordHeader("trace", bytes("t"))), List.of(r.headers().toArray()));
+    }
+    // Headers that alone fill the record are dropped too.
+    ResponseEnvelope bigHeaders =
+        new ResponseEnvelope(response, List.of(RawHeader.utf8("h", "x".repeat(70_000))));
+    ProducerRecord<byte[], byte[]> r =
+        new ResponseSerializer("out", WireFormat.JSON, 64 * 1024).serialize(bigHeaders, null, null);
+    assertEquals(0, r.headers().toArray().length);
+    assertEquals(
+        "RESPONSE_TOO_LARGE", MessageCodec.responses().decode(r.value()).getError().getCode());
   }
 
   @Test

@@ -53,4 +53,21 @@ class ResponseContextTest {
     assertNull(back.createdAtMs());
     assertEquals(42L, back.receivedAtMs());
   }
+
+  @Test
+  void anAnswerWhoseContextCannotBeReadIsAnsweredWithAnInternalError() {
+    io.instructblip.engine.EngineResult result =
+        io.instructblip.engine.EngineResult.failed(
+            "req-7",
+            new io.instructblip.engine.EngineException(
+                io.instructblip.engine.ErrorCode.MODEL_ERROR, "x"),
+            io.instructblip.engine.StageTimings.ZERO);
+    byte[] corrupt = {0, 0, 0, 5, 1}; // claims 5 metadata entries, holds none
+    var response =
+        new InstructBlipJob.Answered("m")
+            .map(new io.instructblip.flink.pipeline.StageAnswer(result, corrupt))
+            .response();
+    assertEquals("req-7", response.getId());
+    assertEquals("INTERNAL", response.getError().getCode());
+  }
 }
