@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -100,22 +101,57 @@ public final class MessageCodec<T extends SpecificRecord> {
       root = JSON.readTree(parser);
       if (parser.nextToken() != null) {
         JsonLocation where = parser.currentTokenLocation();
-        throw new MessageFormatException(
-            MessageErrorCode.INVALID_JSON,
-            recordName
-                + " JSON has more content after its object, at line "
-                + where.getLineNr()
-                + ", column "
-                + where.getColumnNr()
-                + ": send one object per message");
+        JsonNode idNode = root == null ? null : root.get("id");
+        throw withId(
+            new MessageFormatException(
+                MessageErrorCode.INVALID_JSON,
+                recordName
+                    + " JSON has more content after its object, at line "
+                    + where.getLineNr()
+                    + ", column "
+                    + where.getColumnNr()
+                    + ": send one object per message"),
+            idNode != null && idNode.isTextual() ? idNode.textValue() : null);
       }
     } catch (JsonProcessingException e) {
-      throw new MessageFormatException(
-          MessageErrorCode.INVALID_JSON, recordName + " JSON is not well-formed" + describe(e), e);
+      throw withId(
+          new MessageFormatException(
+              MessageErrorCode.INVALID_JSON,
+              recordName + " JSON is not well-formed" + describe(e),
+              e),
+          idBeforeError(message));
     } catch (IOException e) {
       throw new UncheckedIOException("reading from a byte array cannot fail", e);
     }
     return json.fromJson(root);
+  }
+
+  private static MessageFormatException withId(MessageFormatException e, String id) {
+    return id == null ? e : e.withRequestId(id);
+  }
+
+  /**
+   * The top-level {@code "id"} string of a JSON message that breaks after it (truncated, or bad
+   * bytes later on), so that the job can answer it instead of dead-lettering it; {@code null} when
+   * the message breaks before a complete id.
+   */
+  private static String idBeforeError(byte[] message) {
+    try (JsonParser parser = JSON.createParser(message)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if ("id".equals(name)) {
+          return value == JsonToken.VALUE_STRING ? parser.getText() : null;
+        }
+        parser.skipChildren();
+      }
+    } catch (IOException | RuntimeException e) {
+      return null; // broke before the id
+    }
+    return null;
   }
 
   private byte[] encodeJson(T message) {

@@ -1,5 +1,6 @@
 package io.instructblip.job.cli;
 
+import io.instructblip.engine.RequestLimits;
 import io.instructblip.job.fetch.UriPolicy;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.pipeline.InstructBlipJob;
@@ -35,7 +36,8 @@ public final class RunCommand implements Callable<Integer> {
     KafkaSettings kafkaSettings = kafka.toSettings(conf);
     StageSettings stageSettings = stages.toSettings(conf, null);
     StreamExecutionEnvironment env = environment.create();
-    new InstructBlipJob(kafkaSettings, stageSettings, imageSettings(conf)).addTo(env);
+    RequestLimits limits = RequestLimits.fromMap(RequestLimits.keysOf(conf.toMap()));
+    new InstructBlipJob(kafkaSettings, stageSettings, imageSettings(conf), limits).addTo(env);
     env.execute(jobName);
     return 0;
   }

@@ -1,9 +1,13 @@
 package io.instructblip.job.parse;
 
+import io.instructblip.engine.RequestLimits;
+import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;
+import java.time.Clock;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -30,11 +34,27 @@ public final class ParseRequests extends ProcessFunction<RawRecord, RequestEnvel
   /** Records without a readable request id. */
   public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
+  private final RequestLimits limits;
+  private final GenerationDefaults defaults;
   private transient RequestParser parser;
+
+  /** A parser step with the default limits and the reference generation defaults. */
+  public ParseRequests() {
+    this(RequestLimits.defaults(), GenerationDefaults.REFERENCE);
+  }
+
+  /**
+   * @param limits what one request may carry
+   * @param defaults the served model's generation defaults (the manifest's)
+   */
+  public ParseRequests(RequestLimits limits, GenerationDefaults defaults) {
+    this.limits = Objects.requireNonNull(limits, "limits");
+    this.defaults = Objects.requireNonNull(defaults, "defaults");
+  }
 
   @Override
   public void open(OpenContext openContext) {
-    parser = new RequestParser();
+    parser = new RequestParser(Clock.systemUTC(), limits, defaults);
   }
 
   @Override

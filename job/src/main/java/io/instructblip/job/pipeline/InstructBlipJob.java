@@ -1,6 +1,8 @@
 package io.instructblip.job.pipeline;
 
+import io.instructblip.engine.RequestLimits;
 import io.instructblip.engine.model.ModelDirectory;
+import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.flink.StageFailure;
 import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageAnswer;
@@ -35,14 +37,30 @@ public final class InstructBlipJob {
   private final KafkaSettings kafka;
   private final StageSettings stages;
   private final Map<String, String> uriPolicy;
+  private final RequestLimits limits;
 
   /**
+   * A job with the default {@link RequestLimits}.
+   *
    * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
    */
   public InstructBlipJob(KafkaSettings kafka, StageSettings stages, Map<String, String> uriPolicy) {
+    this(kafka, stages, uriPolicy, RequestLimits.defaults());
+  }
+
+  /**
+   * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
+   * @param limits what one request may carry ({@code instructblip.limits.*})
+   */
+  public InstructBlipJob(
+      KafkaSettings kafka,
+      StageSettings stages,
+      Map<String, String> uriPolicy,
+      RequestLimits limits) {
     this.kafka = Objects.requireNonNull(kafka, "kafka");
     this.stages = Objects.requireNonNull(stages, "stages");
     this.uriPolicy = Map.copyOf(uriPolicy);
+    this.limits = Objects.requireNonNull(limits, "limits");
   }
 
   /**
@@ -59,13 +77,16 @@ public final class InstructBlipJob {
    */
   public void addTo(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<StageAnswer>> afterStages) {
-    String model = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest().name();
+    ModelManifest manifest = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest();
+    String model = manifest.name();
     KafkaPipelineFactory factory = new KafkaPipelineFactory(kafka);
     DataStream<RawRecord> raw =
         env.fromSource(factory.requestSource(), WatermarkStrategy.noWatermarks(), "requests")
             .uid("requests");
     SingleOutputStreamOperator<RequestEnvelope> parsed =
-        raw.process(new ParseRequests()).name("parse").uid("parse");
+        raw.process(new ParseRequests(limits, manifest.generationDefaults()))
+            .name("parse")
+            .uid("parse");
     SingleOutputStreamOperator<StageItem> items =
         parsed
             .process(new ToStageItems(uriPolicy, model), StageSerializers.ITEM)

@@ -105,7 +105,8 @@ public final class ToStageItems extends ProcessFunction<RequestEnvelope, StageIt
     return bytes;
   }
 
-  static GenerationOverrides overrides(GenerationOptions g) {
+  /** A request's generation options as engine overrides ({@code null} fields stay unset). */
+  public static GenerationOverrides overrides(GenerationOptions g) {
     if (g == null) {
       return GenerationOverrides.NONE;
     }

@@ -205,6 +205,163 @@ class RequestParserTest {
         new String(json, StandardCharsets.UTF_8));
   }
 
+  // ---- poison records and limits (issue 10) ----
+
+  @Test
+  void answersJsonThatBreaksAfterItsIdUnderThatId() {
+    // Truncated after the id: dead-lettered before, although docs/kafka.md promised an answer.
+    InferenceResponse truncated =
+        rejected(json("{\"id\":\"t-1\",\"images\":[{\"uri\":\"file:///a.jpg\"}],\"instr"));
+    assertEquals("t-1", truncated.getId());
+    assertEquals("INVALID_REQUEST", truncated.getError().getCode());
+    byte[] bad =
+        "{\"id\":\"t-2\",\"instruction\":\"x\u00ff\"}".getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals("t-2", rejected(record(bad)).getId());
+    InferenceResponse trailing =
+        rejected(
+            json(
+                "{\"id\":\"t-3\",\"images\":[{\"uri\":\"file:///a.jpg\"}],"
+                    + "\"instruction\":\"x\"} junk"));
+    assertEquals("t-3", trailing.getId());
+    // Broken before the id: still a dead letter.
+    assertInstanceOf(ParseResult.DeadLettered.class, parser.parse(json("{\"id\":\"t-")));
+  }
+
+  @Test
+  void deadLettersIdsThatCannotKeyAResponse() {
+    DeadLetter lone =
+        assertInstanceOf(
+                ParseResult.DeadLettered.class,
+                // A JSON escape: the Avro encoder would already have replaced it by '?'.
+                parser.parse(
+                    json(
+                        "{\"id\":\"a\\ud800b\",\"images\":[{\"uri\":\"file:///a.jpg\"}],"
+                            + "\"instruction\":\"x\"}")))
+            .deadLetter();
+    assertEquals("INVALID_REQUEST", lone.errorCode());
+    assertEquals(
+        "field \"id\" holds a lone UTF-16 surrogate at index 1 (not valid Unicode, so no response"
+            + " could be keyed by it); send a valid string",
+        lone.errorMessage());
+    DeadLetter huge =
+        assertInstanceOf(
+                ParseResult.DeadLettered.class,
+                parser.parse(avro(request().setId("i".repeat(70_000)).build())))
+            .deadLetter();
+    assertEquals(
+        "field \"id\" has 70000 characters; at most 512 (instructblip.limits.id-max-chars); such"
+            + " an id cannot key a response",
+        huge.errorMessage());
+    // A valid pair (an emoji) is fine.
+    assertInstanceOf(
+        ParseResult.Accepted.class, parser.parse(avro(request().setId("r-\ud83d\ude00").build())));
+  }
+
+  @Test
+  void refusesOversizedFieldsWithoutEchoingThem() {
+    String big = "\u20ac".repeat(70_000);
+    InferenceResponse instruction = rejected(avro(request().setInstruction(big).build()));
+    assertError(
+        instruction,
+        "INSTRUCTION_TOO_LONG",
+        "field \"instruction\" has 70000 characters; at most 8192"
+            + " (instructblip.limits.instruction-max-chars)");
+    InferenceResponse metadata = rejected(avro(request().setMetadata(Map.of("k", big)).build()));
+    assertError(
+        metadata,
+        "INVALID_REQUEST",
+        "field \"metadata\" (keys and values) has 70001 characters; at most 16384"
+            + " (instructblip.limits.metadata-max-chars)");
+    assertEquals(Map.of(), metadata.getMetadata());
+    ParseResult.Rejected header =
+        assertInstanceOf(
+            ParseResult.Rejected.class,
+            parser.parse(
+                new RawRecord(
+                    "requests",
+                    0,
+                    1,
+                    7L,
+                    null,
+                    MessageCodec.requests().encode(request().build()),
+                    List.of(RawHeader.utf8(big, "v")))));
+    assertEquals(List.of(), header.errorResponse().headers());
+    assertError(
+        header.errorResponse().response(),
+        "INVALID_REQUEST",
+        "the record's headers take 210001 bytes; at most 16384"
+            + " (instructblip.limits.headers-max-bytes)");
+    assertError(
+        rejected(
+            avro(
+                request()
+                    .setImages(
+                        List.of(
+                            ImageInput.newBuilder()
+                                .setUri("file:///" + "a".repeat(600_000))
+                                .build()))
+                    .build())),
+        "INVALID_REQUEST",
+        "images[0].uri has 600008 characters; at most 4096 (instructblip.limits.uri-max-chars)");
+    assertError(
+        rejected(
+            avro(request().setMode(RequestMode.RANK).setCandidates(List.of("yes", big)).build())),
+        "INVALID_REQUEST",
+        "candidates[1] has 70000 characters; at most 1024"
+            + " (instructblip.limits.candidate-max-chars)");
+    assertError(
+        rejected(
+            avro(
+                request()
+                    .setMode(RequestMode.RANK)
+                    .setCandidates(java.util.Collections.nCopies(65, "a"))
+                    .build())),
+        "INVALID_REQUEST",
+        "field \"candidates\" has 65 entries; at most 64"
+            + " (instructblip.limits.candidates-max-count)");
+  }
+
+  @Test
+  void anInstructionOfUnicodeSpacesIsBlank() {
+    assertError(
+        rejected(avro(request().setInstruction("\u00a0\u2007\u202f\u3000\u200b").build())),
+        "INSTRUCTION_EMPTY",
+        "field \"instruction\" is blank; ask a question or give an instruction");
+  }
+
+  @Test
+  void refusesGenerationParametersOverTheirBoundsWhereTheRequestEnters() {
+    assertError(
+        rejected(json(generation("\"num_beams\":1000000"))),
+        "INVALID_PARAMETER",
+        "num_beams must be between 1 (no beam search) and 64, got 1000000");
+    assertError(
+        rejected(json(generation("\"num_beams\":17"))),
+        "INVALID_PARAMETER",
+        "num_beams must be at most 16 (instructblip.limits.num-beams-max), got 17");
+    assertError(
+        rejected(json(generation("\"do_sample\":true,\"temperature\":1e-300"))),
+        "INVALID_PARAMETER",
+        "temperature must be a number between 0.01 and 100.0 (lower values overflow; 0.01 is all"
+            + " but greedy, or set do_sample false), got 1.0E-300");
+    assertError(
+        rejected(json(generation("\"num_beams\":16,\"max_new_tokens\":1000"))),
+        "INVALID_PARAMETER",
+        "num_beams x max_new_tokens = 16 x 1000 = 16000 is over this job's work limit of 8192"
+            + " tokens per request (instructblip.limits.work-max-tokens); ask for fewer beams or"
+            + " fewer new tokens");
+    assertInstanceOf(
+        ParseResult.Accepted.class,
+        parser.parse(json(generation("\"num_beams\":16,\"max_new_tokens\":512"))));
+  }
+
+  private static String generation(String fields) {
+    return "{\"id\":\"req-1\",\"images\":[{\"uri\":\"file:///a.jpg\"}],\"instruction\":\"x\","
+        + "\"generation\":{"
+        + fields
+        + "}}";
+  }
+
   private InferenceResponse rejected(RawRecord record) {
     return assertInstanceOf(ParseResult.Rejected.class, parser.parse(record))
         .errorResponse()

@@ -21,7 +21,8 @@ public record GenerationDefaults(
     boolean doSample,
     double temperature,
     int topK,
-    double topP) {
+    double topP)
+    implements java.io.Serializable {
 
   /**
    * The reference defaults of InstructBLIP (LAVIS and the HF docstring): 5 beams, 256 new tokens at

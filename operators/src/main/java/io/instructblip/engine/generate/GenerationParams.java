@@ -20,11 +20,12 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Rules (each broken one is an {@link EngineException} with {@link ErrorCode#INVALID_PARAMETER}
- * and a message that names the parameter): {@code max_new_tokens >= 1}; {@code 0 <= min_new_tokens
- * <= max_new_tokens}; {@code num_beams >= 1}; {@code 1 <= num_return_sequences <= num_beams}; a
- * finite {@code length_penalty}; {@code repetition_penalty > 0}; {@code temperature > 0}; {@code
- * top_k >= 0} (0 = off); {@code 0 < top_p <= 1} (1 = off); not {@code do_sample} together with
- * {@code num_beams > 1}; at least one EOS id, none negative.
+ * and a message that names the parameter): {@code 1 <= max_new_tokens <= 16384}; {@code 0 <=
+ * min_new_tokens <= max_new_tokens}; {@code 1 <= num_beams <= 64}; {@code 1 <= num_return_sequences
+ * <= num_beams}; {@code -100 <= length_penalty <= 100}; {@code 0.01 <= repetition_penalty <= 100};
+ * {@code 0.01 <= temperature <= 100}; {@code 0 <= top_k <= 1000000} (0 = off); {@code 0 < top_p <=
+ * 1} (1 = off); not {@code do_sample} together with {@code num_beams > 1}; at least one EOS id,
+ * none negative. The constants are {@link ParameterRules}'s.
  *
  * @param seed the seed of the sampling generator (sampling only): the same seed gives the same
  *     tokens whatever else runs in the batch

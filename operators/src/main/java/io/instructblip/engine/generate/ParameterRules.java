@@ -3,8 +3,38 @@ package io.instructblip.engine.generate;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
 
-/** The range rules shared by {@link GenerationParams} and {@link GenerationDefaults}. */
-final class ParameterRules {
+/**
+ * The range rules shared by {@link GenerationParams} and {@link GenerationDefaults}, and the fixed
+ * ceilings no configuration may raise: the parser checks them where a request enters (through
+ * {@link GenerationParams}), the engine again for every request it runs. The configurable, usually
+ * lower ceilings are {@code io.instructblip.engine.RequestLimits}.
+ *
+ * <p>The temperature floor: logits divided by a temperature below about 1e-2 overflow float
+ * arithmetic (a logit of 10 over 1e-300 is infinite) and sampling then fails; at 0.01 the largest
+ * logits stay finite and sampling is all but greedy, which is what such a request wants.
+ */
+public final class ParameterRules {
+  /** The most beams any request may ask for (the memory of beam search grows with them). */
+  public static final int MAX_NUM_BEAMS = 64;
+
+  /** The largest {@code max_new_tokens} any request may ask for. */
+  public static final int MAX_NEW_TOKENS = 16_384;
+
+  /** The largest {@code top_k} (larger than any vocabulary this runtime serves). */
+  public static final int MAX_TOP_K = 1_000_000;
+
+  /** The smallest temperature: below it the scaled logits overflow (see the type's note). */
+  public static final double MIN_TEMPERATURE = 1e-2;
+
+  /** The largest temperature. */
+  public static final double MAX_TEMPERATURE = 100;
+
+  /** The range of {@code repetition_penalty}: from {@code 1/MAX} to {@code MAX}. */
+  public static final double MAX_REPETITION_PENALTY = 100;
+
+  /** The range of {@code length_penalty}: from {@code -MAX} to {@code MAX}. */
+  public static final double MAX_LENGTH_PENALTY = 100;
+
   private ParameterRules() {}
 
   static void check(
@@ -18,8 +48,9 @@ final class ParameterRules {
       double temperature,
       int topK,
       double topP) {
-    if (maxNewTokens < 1) {
-      throw invalid("max_new_tokens must be at least 1, got " + maxNewTokens);
+    if (maxNewTokens < 1 || maxNewTokens > MAX_NEW_TOKENS) {
+      throw invalid(
+          "max_new_tokens must be between 1 and " + MAX_NEW_TOKENS + ", got " + maxNewTokens);
     }
     if (minNewTokens < 0 || minNewTokens > maxNewTokens) {
       throw invalid(
@@ -28,8 +59,12 @@ final class ParameterRules {
               + "), got "
               + minNewTokens);
     }
-    if (numBeams < 1) {
-      throw invalid("num_beams must be at least 1 (1 means no beam search), got " + numBeams);
+    if (numBeams < 1 || numBeams > MAX_NUM_BEAMS) {
+      throw invalid(
+          "num_beams must be between 1 (no beam search) and "
+              + MAX_NUM_BEAMS
+              + ", got "
+              + numBeams);
     }
     if (numReturnSequences < 1 || numReturnSequences > numBeams) {
       throw invalid(
@@ -38,19 +73,36 @@ final class ParameterRules {
               + "), got "
               + numReturnSequences);
     }
-    if (!Double.isFinite(lengthPenalty)) {
-      throw invalid("length_penalty must be a finite number, got " + lengthPenalty);
-    }
-    if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+    if (!(lengthPenalty >= -MAX_LENGTH_PENALTY && lengthPenalty <= MAX_LENGTH_PENALTY)) {
       throw invalid(
-          "repetition_penalty must be a finite number greater than 0 (1.0 means no penalty), got "
+          "length_penalty must be a number between "
+              + -MAX_LENGTH_PENALTY
+              + " and "
+              + MAX_LENGTH_PENALTY
+              + ", got "
+              + lengthPenalty);
+    }
+    if (!(repetitionPenalty >= 1 / MAX_REPETITION_PENALTY
+        && repetitionPenalty <= MAX_REPETITION_PENALTY)) {
+      throw invalid(
+          "repetition_penalty must be a number between "
+              + 1 / MAX_REPETITION_PENALTY
+              + " and "
+              + MAX_REPETITION_PENALTY
+              + " (1.0 means no penalty), got "
               + repetitionPenalty);
     }
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw invalid("temperature must be a finite number greater than 0, got " + temperature);
+    if (!(temperature >= MIN_TEMPERATURE && temperature <= MAX_TEMPERATURE)) {
+      throw invalid(
+          "temperature must be a number between "
+              + MIN_TEMPERATURE
+              + " and "
+              + MAX_TEMPERATURE
+              + " (lower values overflow; 0.01 is all but greedy, or set do_sample false), got "
+              + temperature);
     }
-    if (topK < 0) {
-      throw invalid("top_k must be at least 0 (0 turns it off), got " + topK);
+    if (topK < 0 || topK > MAX_TOP_K) {
+      throw invalid("top_k must be between 0 (off) and " + MAX_TOP_K + ", got " + topK);
     }
     if (!(topP > 0 && topP <= 1)) {
       throw invalid("top_p must be greater than 0 and at most 1 (1.0 turns it off), got " + topP);
@@ -63,7 +115,8 @@ final class ParameterRules {
     }
   }
 
-  static EngineException invalid(String message) {
+  /** An {@link ErrorCode#INVALID_PARAMETER} failure with {@code message}. */
+  public static EngineException invalid(String message) {
     return new EngineException(ErrorCode.INVALID_PARAMETER, message);
   }
 }

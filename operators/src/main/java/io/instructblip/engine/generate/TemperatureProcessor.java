@@ -5,11 +5,16 @@ public final class TemperatureProcessor implements LogitsProcessor {
   private final float temperature;
 
   /**
-   * @param temperature {@code > 0}; 1.0 changes nothing
+   * @param temperature at least {@link ParameterRules#MIN_TEMPERATURE} (smaller ones overflow the
+   *     scores); 1.0 changes nothing
    */
   public TemperatureProcessor(double temperature) {
-    if (!(temperature > 0)) {
-      throw ParameterRules.invalid("temperature must be greater than 0, got " + temperature);
+    if (!(temperature >= ParameterRules.MIN_TEMPERATURE)) {
+      throw ParameterRules.invalid(
+          "temperature must be at least "
+              + ParameterRules.MIN_TEMPERATURE
+              + " (smaller ones overflow), got "
+              + temperature);
     }
     this.temperature = (float) temperature;
   }

@@ -24,11 +24,22 @@ public record SessionSettings(
     boolean memoryArena,
     DeviceSpec device) {
 
+  /**
+   * The most threads of either kind: each ONNX Runtime thread reserves its stack and scratch
+   * memory, and 100,000 of them once took 6.7 GB and hung the process.
+   */
+  public static final int MAX_THREADS = 256;
+
   /** Checks the values (use {@link #builder()} to get the defaults). */
   public SessionSettings {
-    if (intraOpThreads < 0 || interOpThreads < 0) {
+    if (intraOpThreads < 0
+        || interOpThreads < 0
+        || intraOpThreads > MAX_THREADS
+        || interOpThreads > MAX_THREADS) {
       throw new IllegalArgumentException(
-          "thread counts must be >= 0 (0 = ONNX Runtime's choice), found intra "
+          "thread counts must be between 0 (ONNX Runtime's choice) and "
+              + MAX_THREADS
+              + ", found intra "
               + intraOpThreads
               + ", inter "
               + interOpThreads);

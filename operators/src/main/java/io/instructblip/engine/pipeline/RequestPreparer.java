@@ -89,7 +89,10 @@ public final class RequestPreparer {
       candidateIds.add(scored);
     }
     GenerationParams params =
-        fitToContext(resolve(request.overrides(), request.id()), inputPositions, request.mode());
+        fitToContext(
+            resolve(defaults, eosId, request.overrides(), request.id()),
+            inputPositions,
+            request.mode());
     float[] pixels = pixelsOf(request.images());
     long micros = (System.nanoTime() - start) / 1_000;
     return new PreparedRequest(
@@ -203,7 +206,15 @@ public final class RequestPreparer {
         params.eosTokenIds());
   }
 
-  private GenerationParams resolve(GenerationOverrides o, String requestId) {
+  /**
+   * A request's generation parameters: {@code defaults} with what the request overrides, checked
+   * ({@link GenerationParams}'s rules). The job's parser calls it too, to refuse bad parameters
+   * where a request enters.
+   *
+   * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} naming the broken rule
+   */
+  public static GenerationParams resolve(
+      GenerationDefaults defaults, int eosId, GenerationOverrides o, String requestId) {
     GenerationParams.Builder b = GenerationParams.builder(defaults).eosTokenIds(eosId);
     if (o.maxNewTokens() != null) {
       b.maxNewTokens(o.maxNewTokens());

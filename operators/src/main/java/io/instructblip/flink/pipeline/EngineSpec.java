@@ -25,8 +25,13 @@ public record EngineSpec(String modelDir, String device, int intraOpThreads)
     Objects.requireNonNull(modelDir, "modelDir");
     Objects.requireNonNull(device, "device");
     DeviceSpec.parse(device);
-    if (intraOpThreads < 0) {
-      throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
+    if (intraOpThreads < 0 || intraOpThreads > SessionSettings.MAX_THREADS) {
+      throw new IllegalArgumentException(
+          "--threads (instructblip.model.intra-op-threads) must be between 0 (ONNX Runtime's"
+              + " choice) and "
+              + SessionSettings.MAX_THREADS
+              + ", got "
+              + intraOpThreads);
     }
   }
 

@@ -58,15 +58,21 @@ class GenerationParamsTest {
 
   @Test
   void refusesEachBrokenRuleWithAMessageThatSaysWhatToDo() {
-    assertInvalid("max_new_tokens must be at least 1, got 0", b -> b.maxNewTokens(0));
+    assertInvalid("max_new_tokens must be between 1 and 16384, got 0", b -> b.maxNewTokens(0));
+    assertInvalid(
+        "max_new_tokens must be between 1 and 16384, got 2147483647",
+        b -> b.maxNewTokens(Integer.MAX_VALUE));
     assertInvalid(
         "min_new_tokens must be between 0 and max_new_tokens (10), got 11",
         b -> b.maxNewTokens(10).minNewTokens(11));
     assertInvalid(
         "min_new_tokens must be between 0 and max_new_tokens (256), got -1",
         b -> b.minNewTokens(-1));
+    assertInvalid("num_beams must be between 1 (no beam search) and 64, got 0", b -> b.numBeams(0));
+    // 2^30 beams once passed and overflowed 2 * num_beams in BeamSearch.
     assertInvalid(
-        "num_beams must be at least 1 (1 means no beam search), got 0", b -> b.numBeams(0));
+        "num_beams must be between 1 (no beam search) and 64, got 1073741824",
+        b -> b.numBeams(1 << 30));
     assertInvalid(
         "num_return_sequences must be between 1 and num_beams (5), got 6",
         b -> b.numReturnSequences(6));
@@ -74,13 +80,25 @@ class GenerationParamsTest {
         "num_return_sequences must be between 1 and num_beams (5), got 0",
         b -> b.numReturnSequences(0));
     assertInvalid(
-        "length_penalty must be a finite number, got NaN", b -> b.lengthPenalty(Double.NaN));
+        "length_penalty must be a number between -100.0 and 100.0, got NaN",
+        b -> b.lengthPenalty(Double.NaN));
     assertInvalid(
-        "repetition_penalty must be a finite number greater than 0 (1.0 means no penalty), got 0.0",
+        "length_penalty must be a number between -100.0 and 100.0, got 1.0E300",
+        b -> b.lengthPenalty(1e300));
+    assertInvalid(
+        "repetition_penalty must be a number between 0.01 and 100.0 (1.0 means no penalty), got"
+            + " 0.0",
         b -> b.repetitionPenalty(0));
     assertInvalid(
-        "temperature must be a finite number greater than 0, got -1.0", b -> b.temperature(-1));
-    assertInvalid("top_k must be at least 0 (0 turns it off), got -1", b -> b.topK(-1));
+        "temperature must be a number between 0.01 and 100.0 (lower values overflow; 0.01 is all"
+            + " but greedy, or set do_sample false), got -1.0",
+        b -> b.temperature(-1));
+    // 1e-300 once passed and made sampling fail (the scaled logits overflow).
+    assertInvalid(
+        "temperature must be a number between 0.01 and 100.0 (lower values overflow; 0.01 is all"
+            + " but greedy, or set do_sample false), got 1.0E-300",
+        b -> b.temperature(1e-300));
+    assertInvalid("top_k must be between 0 (off) and 1000000, got -1", b -> b.topK(-1));
     assertInvalid(
         "top_p must be greater than 0 and at most 1 (1.0 turns it off), got 0.0", b -> b.topP(0));
     assertInvalid(
@@ -105,9 +123,9 @@ class GenerationParamsTest {
             .doSample(true)
             .topP(1.0)
             .topK(0)
-            .temperature(1e-3)
-            .repetitionPenalty(1e-3)
-            .lengthPenalty(-2)
+            .temperature(0.01)
+            .repetitionPenalty(0.01)
+            .lengthPenalty(-100)
             .build();
     assertEquals(GenerationParams.SearchKind.SAMPLING, p.searchKind());
   }
@@ -120,7 +138,7 @@ class GenerationParamsTest {
             () -> new GenerationDefaults(256, 1, 0, 1.0, 1.5, false, 1.0, 0, 0.9));
     assertEquals(ErrorCode.MODEL_INVALID, e.code());
     assertEquals(
-        "manifest.json generation_defaults: num_beams must be at least 1 (1 means no beam search),"
+        "manifest.json generation_defaults: num_beams must be between 1 (no beam search) and 64,"
             + " got 0; fix the model directory",
         e.getMessage());
   }

@@ -204,4 +204,16 @@ class LogitsProcessorsTest {
         },
         s);
   }
+
+  @Test
+  void temperatureRefusesValuesThatWouldOverflowTheScores() {
+    // (float) 1e-300 is 0: every score became infinite and sampling failed.
+    org.junit.jupiter.api.Assertions.assertThrows(
+        io.instructblip.engine.EngineException.class, () -> new TemperatureProcessor(1e-300));
+    float[] scores = {30f, -30f, 0f};
+    new TemperatureProcessor(ParameterRules.MIN_TEMPERATURE).process(scores, null);
+    for (float v : scores) {
+      org.junit.jupiter.api.Assertions.assertTrue(Float.isFinite(v), "finite: " + v);
+    }
+  }
 }
