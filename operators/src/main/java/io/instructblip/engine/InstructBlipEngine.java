@@ -167,8 +167,8 @@ public final class InstructBlipEngine implements AutoCloseable {
               r.overrides());
       try {
         pending.add(preparer.prepare(internal));
-      } catch (EngineException e) {
-        results[i] = EngineResult.failed(r.id(), e, StageTimings.ZERO);
+      } catch (RuntimeException e) {
+        results[i] = EngineResult.failed(r.id(), asEngineException(e), StageTimings.ZERO);
       }
       if (pending.size() == maxVisionBatch || (i == requests.size() - 1 && !pending.isEmpty())) {
         visual(pending, waiting, results, requests);
@@ -191,7 +191,23 @@ public final class InstructBlipEngine implements AutoCloseable {
         results[index] = r.withId(requests.get(index).id());
       }
     }
+    for (int i = 0; i < results.length; i++) {
+      if (results[i] == null) { // never expected: every path above answers its requests
+        results[i] =
+            EngineResult.failed(
+                requests.get(i).id(),
+                new EngineException(ErrorCode.INTERNAL, "the request was not answered"),
+                StageTimings.ZERO);
+      }
+    }
     return List.of(results);
+  }
+
+  /** {@code e} as the engine's exception; one that is not is an {@code INTERNAL} failure. */
+  private static EngineException asEngineException(RuntimeException e) {
+    return e instanceof EngineException engine
+        ? engine
+        : new EngineException(ErrorCode.INTERNAL, "unexpected failure: " + e, e);
   }
 
   private void visual(
@@ -211,11 +227,18 @@ public final class InstructBlipEngine implements AutoCloseable {
             r.timings().withVision((t1 - t0) / 1_000).withQformer((t2 - t1) / 1_000);
         waiting.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
       }
-    } catch (EngineException e) {
-      for (PreparedRequest r : batch) {
-        int index = Integer.parseInt(r.id());
-        results[index] = EngineResult.failed(requests.get(index).id(), e, r.timings());
+    } catch (RuntimeException e) {
+      if (batch.size() > 1) {
+        // One request may have broken the batch: run each alone, so that only that one fails.
+        for (PreparedRequest r : batch) {
+          visual(List.of(r), waiting, results, requests);
+        }
+        return;
       }
+      PreparedRequest r = batch.get(0);
+      int index = Integer.parseInt(r.id());
+      results[index] =
+          EngineResult.failed(requests.get(index).id(), asEngineException(e), r.timings());
     }
   }
 

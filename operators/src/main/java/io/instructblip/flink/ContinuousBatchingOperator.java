@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.util.FlinkRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +63,13 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
   protected void openStage() throws Exception {
     StageContext context = stageContext();
     Stepper<IN, OUT> stepper = function.open(context);
-    loop = new StepLoop<>(stepper, this::stepFinished, this::failureResult, metrics::recordBatch);
+    loop =
+        new StepLoop<>(
+            stepper,
+            this::stepFinished,
+            this::failureResult,
+            metrics::recordBatch,
+            this::stageThreadDied);
     stageThread = new Thread(loop, "stage-" + context.stageName() + "-" + context.subtaskIndex());
     stageThread.setDaemon(true);
     stageThread.start();
@@ -101,6 +108,24 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
       mailbox.execute(() -> answer(results), "sequences finished");
     } catch (RejectedExecutionException e) {
       LOG.debug("Stage '{}' closed; {} finished sequences dropped", stageName(), results);
+    }
+  }
+
+  /** Stage thread: its loop died; the task fails (on the task thread) so that Flink restarts it. */
+  private void stageThreadDied(Throwable cause) {
+    try {
+      mailbox.execute(
+          () -> {
+            throw new FlinkRuntimeException(
+                "the stage thread of '"
+                    + stageName()
+                    + "' died; failing the task so that Flink restarts it from the last"
+                    + " checkpoint",
+                cause);
+          },
+          "stage thread died");
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Stage '{}' closed; its stage thread's death is not reported", stageName());
     }
   }
 

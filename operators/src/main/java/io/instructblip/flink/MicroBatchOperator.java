@@ -197,6 +197,16 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStageOperator<IN,
   /** Task thread: answers every element of a finished batch, then dispatches the next one. */
   private void batchDone(List<Pending<IN>> batch, List<Result<OUT>> results, Throwable failure) {
     batchRunning = false;
+    if (failure instanceof Error) {
+      // OutOfMemoryError and the like: the stage cannot be trusted to go on; Flink restarts it.
+      throw new FlinkRuntimeException(
+          "a batch of "
+              + batch.size()
+              + " elements in stage '"
+              + stageName()
+              + "' failed with an Error: failing the task to restart from the last checkpoint",
+          failure);
+    }
     if (failure != null && config.failJobOnBatchError()) {
       throw new FlinkRuntimeException(
           "a batch of "

@@ -15,6 +15,10 @@ import org.slf4j.LoggerFactory;
  * order the task thread sent them, at step boundaries, then advances the running sequences one step
  * while any run, and sleeps (blocks on its command queue) while none does.
  *
+ * <p>An exception while admitting or stepping is an error result for the sequences it concerns;
+ * anything else that escapes (an {@link Error} such as {@code OutOfMemoryError}) ends the loop and
+ * goes to {@code died}, which fails the task so that Flink restarts it.
+ *
  * <p>Finished results of each step go to {@code sink} (which hands them to the task thread), each
  * tagged with the sequence number of the admission it answers, so that a stale result can never
  * answer a later element with the same request id. The {@link Stepper} is used from this thread
@@ -35,6 +39,7 @@ final class StepLoop<IN, OUT> implements Runnable {
   private final Consumer<List<Finished<OUT>>> sink;
   private final BiFunction<String, Throwable, Result<OUT>> failure;
   private final Consumer<Integer> stepSizes;
+  private final Consumer<Throwable> died;
   private final LinkedBlockingQueue<Command<IN>> commands = new LinkedBlockingQueue<>();
 
   /** Running sequences: request id to the sequence number of their admission. */
@@ -47,11 +52,13 @@ final class StepLoop<IN, OUT> implements Runnable {
       Stepper<IN, OUT> stepper,
       Consumer<List<Finished<OUT>>> sink,
       BiFunction<String, Throwable, Result<OUT>> failure,
-      Consumer<Integer> stepSizes) {
+      Consumer<Integer> stepSizes,
+      Consumer<Throwable> died) {
     this.stepper = stepper;
     this.sink = sink;
     this.failure = failure;
     this.stepSizes = stepSizes;
+    this.died = died;
   }
 
   void admit(long seq, String requestId, IN element) {
@@ -72,6 +79,11 @@ final class StepLoop<IN, OUT> implements Runnable {
       loop();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      // An Error (e.g. OutOfMemoryError) or an exception outside any one sequence: the loop cannot
+      // go on, and a silently dead stage thread would leave every later request unanswered.
+      LOG.error("The stage thread died", t);
+      died.accept(t);
     } finally {
       try {
         stepper.close();

@@ -123,6 +123,25 @@ class ContinuousBatchingOperatorTest {
   }
 
   @Test
+  void aStageThreadThatDiesOfAnErrorFailsTheTask() throws Exception {
+    // Before: the thread died silently and every later element waited forever.
+    try (var h = harness(config(2, 8))) {
+      h.open();
+      h.processElement(TestRequest.withSteps("oom-1", 3), 0);
+      org.apache.flink.util.FlinkRuntimeException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              org.apache.flink.util.FlinkRuntimeException.class,
+              () -> runMailsUntil(h, () -> false));
+      assertEquals(
+          "the stage thread of '"
+              + operator(h).stageName()
+              + "' died; failing the task so that Flink restarts it from the last checkpoint",
+          e.getMessage());
+      assertTrue(e.getCause() instanceof OutOfMemoryError, String.valueOf(e.getCause()));
+    }
+  }
+
+  @Test
   void timedOutSequencesAreCancelledAndFreeTheirSlot() throws Exception {
     FakeStepFunction.gated();
     try (var h = harness(config(1, 8))) {

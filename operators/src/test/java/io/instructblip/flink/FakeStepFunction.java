@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code "gen:" + id} (":restored" for a restored element) and {@code steps} generated tokens. It
  * logs the running ids of every step ("~" marks a restored element), and each step waits for a
  * permit when {@link #gated()} (so a test can admit elements between known steps). An id starting
- * with "bad" is refused at admission. State is static; call {@link #reset} per test.
+ * with "bad" is refused at admission; a step with an id starting with "oom" running throws an
+ * {@link OutOfMemoryError}. State is static; call {@link #reset} per test.
  */
 final class FakeStepFunction implements StepFunction<TestRequest, String> {
   private static final long serialVersionUID = 1L;
@@ -81,6 +82,9 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
           ids.add(request.restored() ? "~" + request.id() : request.id());
         }
         STEPS.add(ids);
+        if (ids.stream().anyMatch(id -> id.startsWith("oom"))) {
+          throw new OutOfMemoryError("simulated: the step needed more memory than there is");
+        }
         List<Result<String>> finished = new ArrayList<>();
         for (var it = remaining.entrySet().iterator(); it.hasNext(); ) {
           var entry = it.next();

@@ -14,7 +14,6 @@ import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.TokenEmbedder;
 import io.instructblip.engine.text.PromptBuilder;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 
@@ -124,6 +123,10 @@ public final class GenerationLoop<S> {
    * Admits jobs at a step boundary: starts every generation job in one batched prefill and answers
    * every ranking job. Returns the results of jobs that are already finished (ranking, errors, and
    * generations that ended on their first token); the others run from the next {@link #step}.
+   *
+   * <p>Failures are per job: a job whose inputs, search or state fail is answered with its error
+   * and the others are admitted; when the batched prefill itself fails, each job is started alone,
+   * so that only the one that fails alone is answered with the error.
    */
   public List<EngineResult> admit(List<Job> jobs) {
     List<EngineResult> finished = new ArrayList<>();
@@ -139,26 +142,34 @@ public final class GenerationLoop<S> {
       return finished;
     }
     long start = System.nanoTime();
-    List<FloatTensor> embeds = inputsEmbeds(generate);
     List<LlmBackend.Started<S>> started;
     try {
-      started = backend.start(embeds);
-    } catch (EngineException e) {
+      started = backend.start(inputsEmbeds(generate));
+    } catch (RuntimeException e) {
+      if (generate.size() == 1) {
+        finished.add(failed(generate.get(0), e, start));
+        return finished;
+      }
+      // One job may have broken the batch: start each alone, so that only that one fails.
       for (Job job : generate) {
-        finished.add(failed(job, e, start));
+        finished.addAll(admit(List.of(job)));
       }
       return finished;
     }
     for (int i = 0; i < generate.size(); i++) {
       Job job = generate.get(i);
-      Search search = Search.create(job.request().params(), backend.decoderPrefix());
-      Running<S> r = new Running<>(job, search, started.get(i).state(), start);
-      search.step(new float[][] {started.get(i).logits()});
-      if (search.isDone()) {
-        finished.add(result(r));
-      } else {
-        backend.reorder(r.state, search.parentRows());
-        running.add(r);
+      try {
+        Search search = Search.create(job.request().params(), backend.decoderPrefix());
+        Running<S> r = new Running<>(job, search, started.get(i).state(), start);
+        search.step(new float[][] {started.get(i).logits()});
+        if (search.isDone()) {
+          finished.add(result(r));
+        } else {
+          backend.reorder(r.state, search.parentRows());
+          running.add(r);
+        }
+      } catch (RuntimeException e) {
+        finished.add(failed(job, e, start));
       }
     }
     return finished;
@@ -167,46 +178,94 @@ public final class GenerationLoop<S> {
   /**
    * Advances every running sequence by one token, in one batch, and returns the results of the
    * sequences that finished (they have left the batch).
+   *
+   * <p>Failures are per sequence: one whose search or state fails is answered with its error and
+   * leaves; the others go on. When the batched model run fails, each sequence is stepped alone (the
+   * backends change a state only after its run succeeded), so that only a sequence that also fails
+   * alone is answered with the error ({@code MODEL_ERROR} for ONNX Runtime failures).
    */
   public List<EngineResult> step() {
     if (running.isEmpty()) {
       return List.of();
     }
-    List<S> states = new ArrayList<>(running.size());
+    List<EngineResult> finished = new ArrayList<>();
+    List<Running<S>> batch = new ArrayList<>(running.size());
     List<long[]> tokens = new ArrayList<>(running.size());
     for (Running<S> r : running) {
-      states.add(r.state);
-      int[] next = r.search.nextTokens();
-      long[] ids = new long[next.length];
-      for (int i = 0; i < next.length; i++) {
-        ids[i] = next[i];
-      }
-      tokens.add(ids);
-    }
-    List<EngineResult> finished = new ArrayList<>();
-    List<float[][]> logits;
-    try {
-      logits = backend.step(states, tokens);
-    } catch (EngineException e) {
-      for (Running<S> r : running) {
+      try {
+        tokens.add(nextTokens(r));
+        batch.add(r);
+      } catch (RuntimeException e) {
         finished.add(failed(r.job, e, r.startNanos));
       }
+    }
+    running.retainAll(batch);
+    List<float[][]> logits;
+    try {
+      logits = stepAll(batch, tokens);
+    } catch (RuntimeException e) {
+      if (batch.size() > 1) {
+        return stepEachAlone(batch, tokens, finished);
+      }
+      finished.add(failed(batch.get(0).job, e, batch.get(0).startNanos));
       running.clear();
       return finished;
     }
-    Iterator<Running<S>> it = running.iterator();
-    int i = 0;
-    while (it.hasNext()) {
-      Running<S> r = it.next();
-      r.search.step(logits.get(i++));
+    for (int i = 0; i < batch.size(); i++) {
+      advance(batch.get(i), logits.get(i), finished);
+    }
+    return finished;
+  }
+
+  /** After a failed batched step: one model run per sequence. */
+  private List<EngineResult> stepEachAlone(
+      List<Running<S>> batch, List<long[]> tokens, List<EngineResult> finished) {
+    for (int i = 0; i < batch.size(); i++) {
+      Running<S> r = batch.get(i);
+      float[][] logits;
+      try {
+        logits = stepAll(List.of(r), List.of(tokens.get(i))).get(0);
+      } catch (RuntimeException e) {
+        running.remove(r);
+        finished.add(failed(r.job, e, r.startNanos));
+        continue;
+      }
+      advance(r, logits, finished);
+    }
+    return finished;
+  }
+
+  private List<float[][]> stepAll(List<Running<S>> batch, List<long[]> tokens) {
+    List<S> states = new ArrayList<>(batch.size());
+    for (Running<S> r : batch) {
+      states.add(r.state);
+    }
+    return backend.step(states, tokens);
+  }
+
+  private static long[] nextTokens(Running<?> r) {
+    int[] next = r.search.nextTokens();
+    long[] ids = new long[next.length];
+    for (int i = 0; i < next.length; i++) {
+      ids[i] = next[i];
+    }
+    return ids;
+  }
+
+  /** Feeds one step's logits to a sequence's search; it leaves when done or when it fails. */
+  private void advance(Running<S> r, float[][] logits, List<EngineResult> finished) {
+    try {
+      r.search.step(logits);
       if (r.search.isDone()) {
         finished.add(result(r));
-        it.remove();
+        running.remove(r);
       } else {
         backend.reorder(r.state, r.search.parentRows());
       }
+    } catch (RuntimeException e) {
+      running.remove(r);
+      finished.add(failed(r.job, e, r.startNanos));
     }
-    return finished;
   }
 
   /** Drops a running sequence (deadline passed, request cancelled); false if it is not running. */
@@ -272,7 +331,7 @@ public final class GenerationLoop<S> {
           request.timings().withLlm((System.nanoTime() - start) / 1_000),
           null,
           null);
-    } catch (EngineException e) {
+    } catch (RuntimeException e) {
       return failed(job, e, start);
     }
   }
@@ -305,10 +364,19 @@ public final class GenerationLoop<S> {
     return list;
   }
 
-  private static EngineResult failed(Job job, EngineException e, long startNanos) {
+  /**
+   * The error result of one job; an exception that is not the engine's is an {@code INTERNAL} error
+   * (the loop never lets one job's failure escape to the others).
+   */
+  private static EngineResult failed(Job job, RuntimeException e, long startNanos) {
+    EngineException error =
+        e instanceof EngineException engine
+            ? engine
+            : new EngineException(
+                ErrorCode.INTERNAL, "unexpected failure in the LLM stage: " + e, e);
     return EngineResult.failed(
         job.request().id(),
-        e,
+        error,
         job.request().timings().withLlm((System.nanoTime() - startNanos) / 1_000));
   }
 }
