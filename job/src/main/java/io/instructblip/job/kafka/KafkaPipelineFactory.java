@@ -111,7 +111,8 @@ public final class KafkaPipelineFactory {
 
   /** The dead-letter sink. */
   public KafkaSink<DeadLetter> deadLetterSink() {
-    return sink(new DeadLetterSerializer(settings.deadLetterTopic()), "dead-letters");
+    return sink(
+        new DeadLetterSerializer(settings.deadLetterTopic(), maxRecordBytes()), "dead-letters");
   }
 
   /** The producer properties both sinks use (client properties plus transaction timeout). */

@@ -121,7 +121,8 @@ public final class ResponseSerializer implements KafkaRecordSerializationSchema<
         .build();
   }
 
-  private static int headerBytes(List<RawHeader> headers) {
+  /** An upper bound of the bytes {@code headers} take in a record. */
+  static int headerBytes(List<RawHeader> headers) {
     int bytes = 0;
     for (RawHeader h : headers) {
       bytes += h.key().length() * 3 + (h.value() == null ? 0 : h.value().length);

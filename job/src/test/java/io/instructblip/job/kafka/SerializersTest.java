@@ -80,6 +80,41 @@ class SerializersTest {
   }
 
   @Test
+  void aDeadLetterOverTheRecordLimitLeavesOutTheOriginalAndSaysSo() {
+    // 200 KB of junk under a 64 KB max.request.size: a sink failure and a restart loop before.
+    RawRecord junk =
+        new RawRecord(
+            "requests",
+            1,
+            13,
+            5L,
+            bytes("k"),
+            new byte[200_000],
+            List.of(RawHeader.utf8("h", "v")));
+    ProducerRecord<byte[], byte[]> r =
+        new DeadLetterSerializer("dlq", 64 * 1024)
+            .serialize(new DeadLetter(junk, "UNDECODABLE", "bad"), null, 99L);
+    assertNull(r.value());
+    assertNull(r.key());
+    List<String> keys = new ArrayList<>();
+    r.headers().forEach(h -> keys.add(h.key()));
+    assertEquals(
+        List.of(
+            "x-instructblip-error-code",
+            "x-instructblip-error-message",
+            "x-instructblip-source-topic",
+            "x-instructblip-source-partition",
+            "x-instructblip-source-offset",
+            "x-instructblip-dropped"),
+        keys);
+    assertEquals(
+        "key (1 bytes), value (200000 bytes) and 1 headers left out: the dead letter would exceed"
+            + " max.request.size (65536 bytes); read the original at the source offset",
+        new String(
+            r.headers().lastHeader("x-instructblip-dropped").value(), StandardCharsets.UTF_8));
+  }
+
+  @Test
   void deadLetterKeepsTheOriginalAndAddsErrorAndSourceHeaders() {
     ProducerRecord<byte[], byte[]> r =
         new DeadLetterSerializer("dlq")
