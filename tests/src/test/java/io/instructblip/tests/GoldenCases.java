@@ -5,8 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.TaskMode;
+import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.schema.avro.ImageInput;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.RequestMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +25,33 @@ public final class GoldenCases {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One reference case: the request and the token ids the reference generated (or ranked). */
-  public record Case(String name, EngineRequest request, List<Integer> expectedTokens) {}
+  public record Case(String name, EngineRequest request, List<Integer> expectedTokens) {
+
+    /**
+     * The case as a Kafka request: {@code base} (id, metadata, ...) with the case's images as
+     * bytes, instruction, mode, candidates and generation parameters.
+     */
+    public InferenceRequest.Builder kafkaRequest(InferenceRequest.Builder base) {
+      List<ImageInput> images = new ArrayList<>();
+      request
+          .images()
+          .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
+      GenerationOverrides o = request.overrides();
+      return base.setId(request.id())
+          .setInstruction(request.instruction())
+          .setImages(images)
+          .setMode(request.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
+          .setCandidates(request.candidates())
+          .setGeneration(
+              GenerationOptions.newBuilder()
+                  .setMaxNewTokens(o.maxNewTokens())
+                  .setMinNewTokens(o.minNewTokens())
+                  .setNumBeams(o.numBeams())
+                  .setLengthPenalty(o.lengthPenalty())
+                  .setRepetitionPenalty(o.repetitionPenalty())
+                  .build());
+    }
+  }
 
   private GoldenCases() {}
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.RequestLimits;
 import io.instructblip.job.kafka.DeadLetterSerializer;
 import io.instructblip.job.kafka.EmbeddedKafka;
@@ -119,25 +118,7 @@ class PoisonRecordsITCase {
     addBadRequests(corpus);
     int bad = corpus.records.size();
     for (GoldenCases.Case c : GoldenCases.cases(MODEL, "good-")) {
-      EngineRequest e = c.request();
-      corpus.answered(
-          request(e.id())
-              .setInstruction(e.instruction())
-              .setImages(
-                  e.images().stream()
-                      .map(b -> ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build())
-                      .toList())
-              .setMode(e.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
-              .setCandidates(e.candidates())
-              .setGeneration(
-                  GenerationOptions.newBuilder()
-                      .setMaxNewTokens(e.overrides().maxNewTokens())
-                      .setMinNewTokens(e.overrides().minNewTokens())
-                      .setNumBeams(e.overrides().numBeams())
-                      .setLengthPenalty(e.overrides().lengthPenalty())
-                      .setRepetitionPenalty(e.overrides().repetitionPenalty())
-                      .build()),
-          "OK:" + c.expectedTokens());
+      corpus.answered(c.kafkaRequest(request(c.request().id())), "OK:" + c.expectedTokens());
     }
     System.out.println(
         "PoisonRecordsITCase corpus: "

@@ -189,13 +189,8 @@ public final class RequestParser {
 
   private String headersProblem(List<RawHeader> headers) {
     if (headers.size() > limits.maxHeaders()) {
-      return "the record has "
-          + headers.size()
-          + " headers; at most "
-          + limits.maxHeaders()
-          + " ("
-          + RequestLimits.CONFIG_PREFIX
-          + "headers-max-count)";
+      return tooMany(
+          "the record", headers.size(), "headers", limits.maxHeaders(), "headers-max-count");
     }
     long bytes = 0;
     for (RawHeader h : headers) {
@@ -216,13 +211,12 @@ public final class RequestParser {
 
   private String metadataProblem(Map<String, String> metadata) {
     if (metadata.size() > limits.maxMetadataEntries()) {
-      return "field \"metadata\" has "
-          + metadata.size()
-          + " entries; at most "
-          + limits.maxMetadataEntries()
-          + " ("
-          + RequestLimits.CONFIG_PREFIX
-          + "metadata-max-entries)";
+      return tooMany(
+          "field \"metadata\"",
+          metadata.size(),
+          "entries",
+          limits.maxMetadataEntries(),
+          "metadata-max-entries");
     }
     long chars = 0;
     for (Map.Entry<String, String> e : metadata.entrySet()) {
@@ -265,13 +259,12 @@ public final class RequestParser {
 
   private String candidatesProblem(List<String> candidates) {
     if (candidates.size() > limits.maxCandidates()) {
-      return "field \"candidates\" has "
-          + candidates.size()
-          + " entries; at most "
-          + limits.maxCandidates()
-          + " ("
-          + RequestLimits.CONFIG_PREFIX
-          + "candidates-max-count)";
+      return tooMany(
+          "field \"candidates\"",
+          candidates.size(),
+          "entries",
+          limits.maxCandidates(),
+          "candidates-max-count");
     }
     for (int i = 0; i < candidates.size(); i++) {
       if (candidates.get(i).length() > limits.maxCandidateChars()) {
@@ -286,10 +279,17 @@ public final class RequestParser {
   }
 
   private static String tooLong(String what, long chars, int limit, String key) {
+    return tooMany(what, chars, "characters", limit, key);
+  }
+
+  /** E.g. {@code field "metadata" has 70 entries; at most 64 (instructblip.limits.<key>)}. */
+  private static String tooMany(String what, long count, String units, int limit, String key) {
     return what
         + " has "
-        + chars
-        + " characters; at most "
+        + count
+        + " "
+        + units
+        + "; at most "
         + limit
         + " ("
         + RequestLimits.CONFIG_PREFIX
