@@ -79,4 +79,14 @@ class RequestLimitsTest {
             + " fewer new tokens",
         work.getMessage());
   }
+
+  @Test
+  void theReadmeListsEveryKeyWithItsDefault() throws java.io.IOException {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+    for (RequestLimits.Key key : RequestLimits.KEYS) {
+      String row =
+          "| `" + RequestLimits.CONFIG_PREFIX + key.name() + "` | `" + key.defaultValue() + "` |";
+      org.junit.jupiter.api.Assertions.assertTrue(readme.contains(row), "README row: " + row);
+    }
+  }
 }
