@@ -232,6 +232,8 @@ class PoisonRecordsITCase {
             .setImages(
                 List.of(ImageInput.newBuilder().setUri("file:///" + "a".repeat(100_000)).build())),
         "ERROR:INVALID_REQUEST");
+    // Echoed in the error message once (whole): now abbreviated.
+    c.answered(request("long-model").setModel("m".repeat(100_000)), "ERROR:INVALID_REQUEST");
     // Within the limits, but the answer with its metadata does not fit in the response topic.
     c.answered(
         request("big-response").setMetadata(Map.of("k", "x".repeat(10_000))),

@@ -4,6 +4,7 @@ import io.instructblip.engine.EngineException;
 import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.ErrorCode;
 import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.InputEcho;
 import io.instructblip.engine.TaskMode;
 import io.instructblip.flink.InFlight;
 import io.instructblip.flink.pipeline.StageItem;
@@ -70,7 +71,11 @@ public final class ToStageItems extends ProcessFunction<RequestEnvelope, StageIt
       if (r.getModel() != null && !r.getModel().equals(servedModel)) {
         throw new EngineException(
             ErrorCode.INVALID_REQUEST,
-            "this job serves the model \"" + servedModel + "\", not \"" + r.getModel() + "\"");
+            "this job serves the model \""
+                + servedModel
+                + "\", not \""
+                + InputEcho.abbreviate(r.getModel())
+                + "\"");
       }
       resolver.checkImageCount(r.getImages().size());
       List<byte[]> images = new ArrayList<>(r.getImages().size());
@@ -88,12 +93,25 @@ public final class ToStageItems extends ProcessFunction<RequestEnvelope, StageIt
               overrides(r.getGeneration()));
       long deadline = r.getDeadlineMs() == null ? InFlight.NO_DEADLINE : r.getDeadlineMs();
       out.collect(StageItem.of(request, deadline, context.encode()));
-    } catch (EngineException e) {
+    } catch (RuntimeException e) {
+      // An EngineException carries the request's problem; anything else is answered as INTERNAL
+      // rather than failing the task (and failing it again on the same record after the restart).
+      EngineException error =
+          e instanceof EngineException engine
+              ? engine
+              : new EngineException(
+                  ErrorCode.INTERNAL,
+                  "the request could not be mapped: " + InputEcho.abbreviate(e.toString()),
+                  e);
       ctx.output(
           ERROR_RESPONSES,
           new ResponseEnvelope(
               RequestParser.errorResponse(
-                  r.getId(), r.getMetadata(), e.code().name(), e.getMessage(), clock.millis()),
+                  r.getId(),
+                  r.getMetadata(),
+                  error.code().name(),
+                  error.getMessage(),
+                  clock.millis()),
               envelope.headers()));
     }
   }
