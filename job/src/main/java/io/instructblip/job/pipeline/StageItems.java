@@ -14,15 +14,15 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * Maps a parsed request and its image bytes to a stage item: the engine request (mode, candidates,
- * generation options), the deadline and the packed {@link ResponseContext}. Pure; used by {@link
- * FetchImages} once a request's images are read.
+ * Maps a parsed request and its image bytes to an engine request (mode, candidates, generation
+ * options) and a stage item (with the deadline and the packed {@link ResponseContext}). Pure; used
+ * by {@link FetchImages} once a request's images are read, and by {@code infer --requests}.
  */
-final class StageItems {
+public final class StageItems {
   private StageItems() {}
 
   /** Throws {@code INVALID_REQUEST} when the request names a model other than {@code served}. */
-  static void checkModel(InferenceRequest r, String served) {
+  public static void checkModel(InferenceRequest r, String served) {
     if (r.getModel() != null && !r.getModel().equals(served)) {
       throw new EngineException(
           ErrorCode.INVALID_REQUEST,
@@ -32,20 +32,24 @@ final class StageItems {
 
   /** The stage item of {@code r} with its images' bytes, in the request's order. */
   static StageItem of(InferenceRequest r, List<byte[]> images, ResponseContext context) {
-    EngineRequest request =
-        new EngineRequest(
-            r.getId(),
-            images,
-            r.getInstruction(),
-            r.getMode() == RequestMode.RANK ? TaskMode.RANK : TaskMode.GENERATE,
-            r.getCandidates(),
-            overrides(r.getGeneration()));
+    EngineRequest request = engineRequest(r, images);
     long deadline = r.getDeadlineMs() == null ? InFlight.NO_DEADLINE : r.getDeadlineMs();
     return StageItem.of(request, deadline, context.encode());
   }
 
+  /** The engine request of {@code r} with its images' bytes, in the request's order. */
+  public static EngineRequest engineRequest(InferenceRequest r, List<byte[]> images) {
+    return new EngineRequest(
+        r.getId(),
+        images,
+        r.getInstruction(),
+        r.getMode() == RequestMode.RANK ? TaskMode.RANK : TaskMode.GENERATE,
+        r.getCandidates(),
+        overrides(r.getGeneration()));
+  }
+
   /** A copy of an inline image's bytes. */
-  static byte[] bytes(ByteBuffer buffer) {
+  public static byte[] bytes(ByteBuffer buffer) {
     ByteBuffer copy = buffer.duplicate();
     byte[] bytes = new byte[copy.remaining()];
     copy.get(bytes);
