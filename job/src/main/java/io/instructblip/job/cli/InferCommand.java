@@ -161,6 +161,9 @@ public final class InferCommand implements Callable<Integer> {
     int next = 0;
     for (RequestsFile.Line line : lines) {
       EngineResult r = line.request() != null ? results.get(next++) : line.error();
+      if (requestsFile != null && line.request() != null && !r.ok()) {
+        r = RequestsFile.onLine(line.number(), r);
+      }
       out.println(ResultJson.toJson(r, modelName, requestsFile != null ? line.number() : null));
       if (!r.ok()) {
         failed = true;

@@ -130,4 +130,12 @@ final class RequestsFile {
         EngineResult.failed(
             id, new EngineException(code, "line " + number + ": " + message), StageTimings.ZERO));
   }
+
+  /** The failed {@code result} of line {@code number}, its message starting {@code line N:}. */
+  static EngineResult onLine(int number, EngineResult result) {
+    return EngineResult.failed(
+        result.id(),
+        new EngineException(result.errorCode(), "line " + number + ": " + result.errorMessage()),
+        result.timings());
+  }
 }
