@@ -97,14 +97,7 @@ class InstructBlipJobITCase {
   }
 
   private static JobClient startJob(KafkaSettings settings) throws Exception {
-    StageSettings stages =
-        StageSettings.fromMap(
-            Map.of(
-                StageSettings.MODEL_DIR, GoldenCases.model(MODEL).toString(),
-                StageSettings.DEVICE, "cpu",
-                StageSettings.THREADS, "1",
-                StageSettings.VISION_WAIT, "5 ms",
-                StageSettings.QFORMER_WAIT, "5 ms"));
+    StageSettings stages = KafkaJobFixture.cpuStages(MODEL);
     Map<String, String> images =
         Map.of(
             UriPolicy.SCHEMES,

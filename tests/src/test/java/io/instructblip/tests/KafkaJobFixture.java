@@ -9,6 +9,7 @@ import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;
 import io.instructblip.job.kafka.StartingOffsets;
 import io.instructblip.job.parse.ParseRequests;
+import io.instructblip.job.pipeline.StageSettings;
 import io.instructblip.schema.avro.FinishReason;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.InferenceResponse;
@@ -89,6 +90,17 @@ final class KafkaJobFixture {
         .startingOffsets(StartingOffsets.EARLIEST)
         .transactionTimeout(Duration.ofMinutes(1))
         .build();
+  }
+
+  /** The stages of the tiny fixture model {@code model} on one CPU thread, batches waiting 5 ms. */
+  static StageSettings cpuStages(String model) {
+    return StageSettings.fromMap(
+        Map.of(
+            StageSettings.MODEL_DIR, GoldenCases.model(model).toString(),
+            StageSettings.DEVICE, "cpu",
+            StageSettings.THREADS, "1",
+            StageSettings.VISION_WAIT, "5 ms",
+            StageSettings.QFORMER_WAIT, "5 ms"));
   }
 
   static StreamExecutionEnvironment environment() {

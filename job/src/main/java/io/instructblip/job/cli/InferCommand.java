@@ -1,21 +1,19 @@
 package io.instructblip.job.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
 import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.StageTimings;
 import io.instructblip.engine.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
-import java.io.BufferedReader;
+import io.instructblip.job.fetch.ImageUriResolver;
+import io.instructblip.job.fetch.UriPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,24 +22,28 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code infer}: one-shot inference without Kafka or Flink. One request from the flags, or every
- * line of a JSONL file as one batch; prints one JSON answer per request, in input order.
+ * line of a JSONL file (decoded by the Kafka job's strict codec, see {@link RequestsFile}) as one
+ * batch; prints one JSON answer per request, in input order. Image files are read with the size
+ * limit applied while reading.
  */
 @Command(
     name = "infer",
     mixinStandardHelpOptions = true,
     description = {
       "Answer an instruction about image(s) with a model directory, without Kafka or Flink.",
-      "Prints one JSON object per request. Exit code 0 when every request succeeded, 1 when one",
-      "failed (its line carries the error code and message), 3 when the model cannot be opened."
+      "Prints one JSON object per request, in input order. Exit code 0 when every request",
+      "succeeded, 1 when one failed (its answer carries the error code and message), 2 for a bad",
+      "command line, 3 when the model cannot be opened."
     })
 public final class InferCommand implements Callable<Integer> {
   static final int EXIT_REQUEST_FAILED = 1;
   static final int EXIT_MODEL_FAILED = 3;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final int MAX_THREADS = 256;
 
   @Spec CommandSpec spec;
 
@@ -59,10 +61,18 @@ public final class InferCommand implements Callable<Integer> {
   @Option(
       names = "--requests",
       description =
-          "JSONL file, one request per line: {\"id\", \"images\": [paths], \"instruction\", and"
-              + " optionally the generation fields below in snake_case and \"candidates\"}."
-              + " Relative image paths are resolved against the file's folder.")
+          "JSONL file, one request per line in the JSON form of docs/messages.md, e.g."
+              + " {\"id\": \"a\", \"images\": [{\"uri\": \"file:///data/cat.jpg\"}],"
+              + " \"instruction\": \"What is it?\", \"generation\": {\"max_new_tokens\": 20}}"
+              + " (or {\"base64\": ...} images; a relative uri is resolved against the file's"
+              + " folder). Every line is answered, a bad one with its error and line number.")
   Path requestsFile;
+
+  @Option(
+      names = "--max-image-bytes",
+      defaultValue = "20971520",
+      description = "Larger image files are refused before they are read (default: 20 MiB).")
+  long maxImageBytes;
 
   @Option(
       names = "--device",
@@ -70,7 +80,9 @@ public final class InferCommand implements Callable<Integer> {
       description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--threads", description = "ONNX Runtime intra-op threads (0 = its default).")
+  @Option(
+      names = "--threads",
+      description = "ONNX Runtime intra-op threads, 0 to 256 (0 = its default: one per core).")
   Integer threads;
 
   @Option(names = "--max-new-tokens")
@@ -113,27 +125,46 @@ public final class InferCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    List<EngineRequest> requests;
-    try {
-      requests = requestsFile != null ? readRequests(requestsFile) : List.of(flagRequest());
-    } catch (EngineException e) {
-      err.println(e.code() + ": " + e.getMessage());
-      return EXIT_REQUEST_FAILED;
-    }
+    SessionSettings session = validatedSettings();
+    ImageUriResolver resolver =
+        new ImageUriResolver(
+            UriPolicy.builder()
+                .allowScheme("file")
+                .allowFileRoot(Path.of("/"))
+                .maxBytesPerImage(maxImageBytes)
+                .build());
     Path modelDir = model != null ? model : DemoModel.extract();
-    EngineConfig.Builder config = EngineConfig.builder(modelDir).session(sessionSettings());
-    List<EngineResult> results;
+    EngineConfig.Builder config = EngineConfig.builder(modelDir).session(session);
+    List<RequestsFile.Line> lines;
+    List<EngineResult> results = new ArrayList<>();
     String modelName;
     try (InstructBlipEngine engine = InstructBlipEngine.open(config.build())) {
       modelName = engine.manifest().name();
-      results = engine.infer(requests);
+      lines =
+          requestsFile != null
+              ? new RequestsFile(resolver, modelName).read(requestsFile)
+              : List.of(flagLine(resolver));
+      List<EngineRequest> runnable = new ArrayList<>();
+      lines.stream().filter(l -> l.request() != null).forEach(l -> runnable.add(l.request()));
+      if (!runnable.isEmpty()) {
+        try {
+          results.addAll(engine.infer(runnable));
+        } catch (EngineException e) {
+          runnable.forEach(r -> results.add(EngineResult.failed(r.id(), e, StageTimings.ZERO)));
+        }
+      }
     } catch (EngineException e) {
       err.println(e.code() + ": " + e.getMessage());
       return EXIT_MODEL_FAILED;
     }
     boolean failed = false;
-    for (EngineResult r : results) {
-      out.println(ResultJson.toJson(r, modelName));
+    int next = 0;
+    for (RequestsFile.Line line : lines) {
+      EngineResult r = line.request() != null ? results.get(next++) : line.error();
+      if (requestsFile != null && line.request() != null && !r.ok()) {
+        r = RequestsFile.onLine(line.number(), r);
+      }
+      out.println(ResultJson.toJson(r, modelName, requestsFile != null ? line.number() : null));
       if (!r.ok()) {
         failed = true;
         err.println(r.id() + ": " + r.errorCode() + ": " + r.errorMessage());
@@ -143,113 +174,84 @@ public final class InferCommand implements Callable<Integer> {
     return failed ? EXIT_REQUEST_FAILED : 0;
   }
 
-  private SessionSettings sessionSettings() {
-    SessionSettings.Builder b = SessionSettings.builder().device(DeviceSpec.parse(device));
+  /** Checks the flags (exit 2 with the reason, never a stack trace) and the session settings. */
+  private SessionSettings validatedSettings() {
+    if (requestsFile != null && (!images.isEmpty() || instruction != null)) {
+      throw usage("give either --requests FILE or --image/--instruction, not both");
+    }
+    if (requestsFile == null && images.isEmpty()) {
+      throw usage("give at least one --image PATH (or --requests FILE)");
+    }
+    if (requestsFile != null && !Files.isRegularFile(requestsFile)) {
+      throw usage("--requests " + requestsFile + ": no such file");
+    }
+    for (Path image : images) {
+      if (!Files.isRegularFile(image)) {
+        throw usage("--image " + image + ": no such file");
+      }
+    }
+    if (model != null && !Files.isDirectory(model)) {
+      throw usage("--model " + model + ": no such directory");
+    }
+    if (threads != null && (threads < 0 || threads > MAX_THREADS)) {
+      throw usage(
+          "--threads must be between 0 (ONNX Runtime's choice) and "
+              + MAX_THREADS
+              + ", got "
+              + threads);
+    }
+    if (maxImageBytes < 1) {
+      throw usage("--max-image-bytes must be at least 1, got " + maxImageBytes);
+    }
+    SessionSettings.Builder b;
+    try {
+      b = SessionSettings.builder().device(DeviceSpec.parse(device));
+    } catch (EngineException e) {
+      throw usage("--device: " + e.getMessage());
+    }
     if (threads != null) {
       b.intraOpThreads(threads);
     }
     return b.build();
   }
 
-  private EngineRequest flagRequest() throws IOException {
-    if (images.isEmpty()) {
-      throw new EngineException(
-          ErrorCode.INVALID_IMAGE_COUNT, "give at least one --image (or --requests FILE)");
-    }
-    List<byte[]> bytes = new ArrayList<>();
-    for (Path image : images) {
-      bytes.add(readImage(image));
-    }
-    GenerationOverrides overrides =
-        GenerationOverrides.builder()
-            .maxNewTokens(maxNewTokens)
-            .minNewTokens(minNewTokens)
-            .numBeams(numBeams)
-            .lengthPenalty(lengthPenalty)
-            .repetitionPenalty(repetitionPenalty)
-            .doSample(doSample)
-            .temperature(temperature)
-            .topK(topK)
-            .topP(topP)
-            .seed(seed)
-            .build();
-    return new EngineRequest(
-        "1",
-        bytes,
-        instruction,
-        candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-        candidates,
-        overrides);
+  private ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
   }
 
-  private static List<EngineRequest> readRequests(Path file) throws IOException {
-    List<EngineRequest> requests = new ArrayList<>();
-    Path base = file.toAbsolutePath().getParent();
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int number = 0;
-      while ((line = reader.readLine()) != null) {
-        number++;
-        if (line.isBlank()) {
-          continue;
-        }
-        requests.add(RequestLine.parse(JSON.readTree(line), base, number));
+  /** The request of the flags, its images read with the size limit applied while reading. */
+  private RequestsFile.Line flagLine(ImageUriResolver resolver) {
+    try {
+      resolver.checkImageCount(images.size());
+      List<byte[]> bytes = new ArrayList<>();
+      for (Path image : images) {
+        bytes.add(resolver.read(image.toAbsolutePath().normalize().toUri().toString()));
       }
-    }
-    return requests;
-  }
-
-  static byte[] readImage(Path path) throws IOException {
-    if (!Files.isRegularFile(path)) {
-      throw new EngineException(ErrorCode.IMAGE_UNREADABLE, "no such image file: " + path);
-    }
-    return Files.readAllBytes(path);
-  }
-
-  /** One line of a {@code --requests} file. */
-  static final class RequestLine {
-    private RequestLine() {}
-
-    static EngineRequest parse(JsonNode node, Path base, int number) throws IOException {
-      if (!node.isObject()) {
-        throw new EngineException(
-            ErrorCode.INVALID_PARAMETER, "line " + number + " is not a JSON object");
-      }
-      List<byte[]> images = new ArrayList<>();
-      for (JsonNode image : node.path("images")) {
-        images.add(readImage(base.resolve(image.asText())));
-      }
-      List<String> candidates = new ArrayList<>();
-      node.path("candidates").forEach(c -> candidates.add(c.asText()));
       GenerationOverrides overrides =
           GenerationOverrides.builder()
-              .maxNewTokens(intOrNull(node, "max_new_tokens"))
-              .minNewTokens(intOrNull(node, "min_new_tokens"))
-              .numBeams(intOrNull(node, "num_beams"))
-              .lengthPenalty(doubleOrNull(node, "length_penalty"))
-              .repetitionPenalty(doubleOrNull(node, "repetition_penalty"))
-              .doSample(node.has("do_sample") ? node.get("do_sample").asBoolean() : null)
-              .temperature(doubleOrNull(node, "temperature"))
-              .topK(intOrNull(node, "top_k"))
-              .topP(doubleOrNull(node, "top_p"))
-              .seed(node.has("seed") ? node.get("seed").asLong() : null)
+              .maxNewTokens(maxNewTokens)
+              .minNewTokens(minNewTokens)
+              .numBeams(numBeams)
+              .lengthPenalty(lengthPenalty)
+              .repetitionPenalty(repetitionPenalty)
+              .doSample(doSample)
+              .temperature(temperature)
+              .topK(topK)
+              .topP(topP)
+              .seed(seed)
               .build();
-      String id = node.has("id") ? node.get("id").asText() : Integer.toString(number);
-      return new EngineRequest(
-          id,
-          images,
-          node.path("instruction").isMissingNode() ? null : node.get("instruction").asText(),
-          candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-          candidates,
-          overrides);
-    }
-
-    private static Integer intOrNull(JsonNode node, String field) {
-      return node.hasNonNull(field) ? node.get(field).asInt() : null;
-    }
-
-    private static Double doubleOrNull(JsonNode node, String field) {
-      return node.hasNonNull(field) ? node.get(field).asDouble() : null;
+      return new RequestsFile.Line(
+          1,
+          new EngineRequest(
+              "1",
+              bytes,
+              instruction,
+              candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+              candidates,
+              overrides),
+          null);
+    } catch (EngineException e) {
+      return new RequestsFile.Line(1, null, EngineResult.failed("1", e, StageTimings.ZERO));
     }
   }
 }

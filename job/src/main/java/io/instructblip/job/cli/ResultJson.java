@@ -20,8 +20,19 @@ public final class ResultJson {
 
   /** One line of JSON for {@code result}. */
   public static String toJson(EngineResult result, String model) {
+    return toJson(result, model, null);
+  }
+
+  /**
+   * One line of JSON for {@code result}, with the number of its line in a requests file when {@code
+   * line} is not null.
+   */
+  public static String toJson(EngineResult result, String model, Integer line) {
     ObjectNode node = JSON.createObjectNode();
     node.put("id", result.id());
+    if (line != null) {
+      node.put("line", line);
+    }
     node.put("model", model);
     if (!result.ok()) {
       ObjectNode error = node.putObject("error");

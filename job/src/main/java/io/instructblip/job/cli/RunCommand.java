@@ -1,6 +1,7 @@
 package io.instructblip.job.cli;
 
 import io.instructblip.engine.RequestLimits;
+import io.instructblip.job.fetch.FetchSettings;
 import io.instructblip.job.fetch.UriPolicy;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.pipeline.InstructBlipJob;
@@ -52,7 +53,9 @@ public final class RunCommand implements Callable<Integer> {
                 values.put(k.substring(UriPolicy.CONFIG_PREFIX.length()), v);
               }
             });
-    UriPolicy.fromMap(values); // fails now, with the key's name, rather than in the TaskManagers
+    // fail now, with the key's name, rather than in the TaskManagers
+    UriPolicy.fromMap(values);
+    FetchSettings.fromMap(values);
     return values;
   }
 }

@@ -11,14 +11,25 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -32,9 +43,11 @@ import org.apache.flink.core.fs.FileSystem;
  * Reads the bytes of an image given by URI, within a {@link UriPolicy}:
  *
  * <ul>
- *   <li>{@code file:} through java.nio; the path must lie in an allowed root both as written (after
- *       removing {@code .} and {@code ..}) and after symbolic links are resolved ({@code
- *       toRealPath}), so neither {@code ..} nor a link can escape the root;
+ *   <li>{@code file:} through java.nio; the path must lie in an allowed root as written (after
+ *       removing {@code .} and {@code ..}), and is then opened one component at a time below the
+ *       root's real path without following links (a link is resolved and its target walked again
+ *       from the root it lies in), so neither {@code ..} nor a link, nor a link swapped in while
+ *       the file is opened, can escape the root;
  *   <li>{@code http:} and {@code https:} through java.net.http, only on allowed hosts, without
  *       following redirects (a redirect could lead to any host), within the connect and read
  *       timeouts;
@@ -126,13 +139,15 @@ public final class ImageUriResolver {
     } catch (RuntimeException e) {
       throw forbidden("file URI \"" + text + "\" is not a valid path: " + e.getMessage());
     }
-    if (!insideRoot(path, policy.allowedFileRoots().stream().map(Path::normalize).toList())) {
+    List<Path> roots = policy.allowedFileRoots().stream().map(Path::normalize).toList();
+    int root = rootOf(path, roots);
+    if (root < 0) {
       throw forbidden(
           "file " + path + " is outside the allowed image folders " + policy.allowedFileRoots());
     }
-    Path real;
     try {
-      real = path.toRealPath();
+      return new ConfinedWalk(path, text)
+          .read(realRoots.get(root), roots.get(root).relativize(path));
     } catch (NoSuchFileException e) {
       throw new EngineException(
           ErrorCode.IMAGE_UNREADABLE, "image file " + path + " does not exist");
@@ -140,37 +155,123 @@ public final class ImageUriResolver {
       throw new EngineException(
           ErrorCode.IMAGE_UNREADABLE, "cannot read image file " + path + ": " + e, e);
     }
-    if (!insideRoot(real, realRoots)) {
-      throw forbidden(
-          "file "
-              + path
-              + " is a link to "
-              + real
-              + ", outside the allowed image folders "
-              + policy.allowedFileRoots());
-    }
-    if (!Files.isRegularFile(real)) {
-      throw new EngineException(
-          ErrorCode.IMAGE_UNREADABLE, "image path " + path + " is not a file");
-    }
-    try {
-      checkSize(Files.size(real), text);
-      try (InputStream in = Files.newInputStream(real)) {
-        return readBounded(in, text);
-      }
-    } catch (IOException e) {
-      throw new EngineException(
-          ErrorCode.IMAGE_UNREADABLE, "cannot read image file " + path + ": " + e, e);
-    }
   }
 
-  private static boolean insideRoot(Path path, List<Path> roots) {
-    for (Path root : roots) {
-      if (path.startsWith(root)) {
-        return true;
+  /** The index of the first root that {@code path} lies in, or -1. */
+  private static int rootOf(Path path, List<Path> roots) {
+    for (int i = 0; i < roots.size(); i++) {
+      if (path.startsWith(roots.get(i))) {
+        return i;
       }
     }
-    return false;
+    return -1;
+  }
+
+  /**
+   * Opens a file below a real root one component at a time, each relative to the directory opened
+   * before and never following a link ({@code openat} with {@code O_NOFOLLOW}, through {@link
+   * SecureDirectoryStream}): what is opened is what was checked, so swapping a directory for a link
+   * while the file is opened cannot lead out of the root. A link below the root is followed by
+   * reading its target and walking the resulting path again from the real root it lies in (or
+   * refusing it when it lies in none).
+   */
+  private final class ConfinedWalk {
+    private static final int MAX_LINKS = 40;
+    private final Path path;
+    private final String text;
+    private final List<java.io.Closeable> open = new ArrayList<>();
+
+    ConfinedWalk(Path path, String text) {
+      this.path = path;
+      this.text = text;
+    }
+
+    byte[] read(Path realRoot, Path relative) throws IOException {
+      try {
+        return walk(realRoot, relative);
+      } finally {
+        for (java.io.Closeable c : open) {
+          c.close();
+        }
+      }
+    }
+
+    private byte[] walk(Path realRoot, Path relative) throws IOException {
+      Deque<Path> todo = components(relative);
+      Path at = realRoot;
+      SecureDirectoryStream<Path> dir = openRoot(realRoot);
+      int links = 0;
+      while (true) {
+        if (todo.isEmpty()) {
+          throw new EngineException(
+              ErrorCode.IMAGE_UNREADABLE, "image path " + path + " is not a file");
+        }
+        Path name = todo.pop();
+        BasicFileAttributes attributes =
+            dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .readAttributes();
+        if (attributes.isSymbolicLink()) {
+          if (++links > MAX_LINKS) {
+            throw new EngineException(
+                ErrorCode.IMAGE_UNREADABLE, "image file " + path + " has too many links");
+          }
+          Path target = at.resolve(Files.readSymbolicLink(at.resolve(name))).normalize();
+          for (Path rest : todo) {
+            target = target.resolve(rest);
+          }
+          int root = rootOf(target, realRoots);
+          if (root < 0) {
+            throw forbidden(
+                "file "
+                    + path
+                    + " is a link to "
+                    + target
+                    + ", outside the allowed image folders "
+                    + policy.allowedFileRoots());
+          }
+          todo = components(realRoots.get(root).relativize(target));
+          at = realRoots.get(root);
+          dir = openRoot(at);
+        } else if (todo.isEmpty()) {
+          if (!attributes.isRegularFile()) {
+            throw new EngineException(
+                ErrorCode.IMAGE_UNREADABLE, "image path " + path + " is not a file");
+          }
+          checkSize(attributes.size(), text);
+          SeekableByteChannel channel =
+              dir.newByteChannel(name, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS));
+          open.add(channel);
+          checkSize(channel.size(), text);
+          return readBounded(Channels.newInputStream(channel), text);
+        } else {
+          dir = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+          open.add(dir);
+          at = at.resolve(name);
+        }
+      }
+    }
+
+    private SecureDirectoryStream<Path> openRoot(Path realRoot) throws IOException {
+      DirectoryStream<Path> stream = Files.newDirectoryStream(realRoot);
+      open.add(stream);
+      if (!(stream instanceof SecureDirectoryStream<Path> secure)) {
+        throw new EngineException(
+            ErrorCode.IMAGE_UNREADABLE,
+            "this platform cannot open files relative to a folder without following links;"
+                + " file: image URIs are not supported here");
+      }
+      return secure;
+    }
+
+    private static Deque<Path> components(Path relative) {
+      Deque<Path> out = new ArrayDeque<>();
+      for (Path name : relative) {
+        if (!name.toString().isEmpty()) {
+          out.add(name);
+        }
+      }
+      return out;
+    }
   }
 
   private byte[] readHttp(URI uri, String text) {
@@ -185,7 +286,13 @@ public final class ImageUriResolver {
     }
     HttpRequest request = HttpRequest.newBuilder(uri).timeout(policy.readTimeout()).GET().build();
     CompletableFuture<HttpResponse<byte[]>> future =
-        client().sendAsync(request, info -> new BoundedBodySubscriber(policy.maxBytesPerImage()));
+        client()
+            .sendAsync(
+                request,
+                info ->
+                    new BoundedBodySubscriber(
+                        policy.maxBytesPerImage(),
+                        info.headers().firstValueAsLong("Content-Length").orElse(-1)));
     HttpResponse<byte[]> response;
     try {
       response = future.get(policy.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -308,15 +415,21 @@ public final class ImageUriResolver {
     }
   }
 
-  /** Collects a response body, cancelling the download as soon as it exceeds the limit. */
+  /**
+   * Collects a response body, cancelling the download before it starts when the declared {@code
+   * Content-Length} exceeds the limit, and as soon as the body exceeds it otherwise.
+   */
   private static final class BoundedBodySubscriber implements HttpResponse.BodySubscriber<byte[]> {
     private final long max;
     private final CompletableFuture<byte[]> result = new CompletableFuture<>();
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     private Flow.Subscription subscription;
 
-    BoundedBodySubscriber(long max) {
+    private final long declaredLength;
+
+    BoundedBodySubscriber(long max, long declaredLength) {
       this.max = max;
+      this.declaredLength = declaredLength;
     }
 
     @Override
@@ -327,6 +440,11 @@ public final class ImageUriResolver {
     @Override
     public void onSubscribe(Flow.Subscription subscription) {
       this.subscription = subscription;
+      if (declaredLength > max) {
+        subscription.cancel();
+        result.completeExceptionally(new TooLarge());
+        return;
+      }
       subscription.request(Long.MAX_VALUE);
     }
 

@@ -116,14 +116,18 @@ public record UriPolicy(
 
   /**
    * A policy from key/values (the keys in {@link #KEYS}; lists comma-separated, sizes like {@code
-   * 20 mb}, durations like {@code 5 s}); absent keys take their defaults. Unknown keys are an
-   * error.
+   * 20 mb}, durations like {@code 5 s}); absent keys take their defaults. The {@link
+   * FetchSettings#KEYS} are skipped (read by {@link FetchSettings#fromMap}); other unknown keys are
+   * an error.
    */
   public static UriPolicy fromMap(Map<String, String> values) {
     Builder b = builder();
     for (Map.Entry<String, String> e : values.entrySet()) {
       String key = e.getKey();
       String value = e.getValue();
+      if (FetchSettings.KEYS.contains(key)) {
+        continue; // read by FetchSettings.fromMap
+      }
       try {
         switch (key) {
           case SCHEMES -> split(value).forEach(b::allowScheme);
@@ -136,7 +140,12 @@ public record UriPolicy(
           case READ_TIMEOUT -> b.readTimeout(TimeUtils.parseDuration(value));
           default ->
               throw new IllegalArgumentException(
-                  "unknown image URI setting " + key + "; known: " + String.join(", ", KEYS));
+                  "unknown image URI setting "
+                      + key
+                      + "; known: "
+                      + String.join(", ", KEYS)
+                      + ", "
+                      + String.join(", ", FetchSettings.KEYS));
         }
       } catch (NumberFormatException e2) {
         throw new IllegalArgumentException(

@@ -11,7 +11,7 @@ import io.instructblip.job.kafka.RawHeader;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;
-import io.instructblip.job.pipeline.ToStageItems;
+import io.instructblip.job.pipeline.StageItems;
 import io.instructblip.schema.MessageCodec;
 import io.instructblip.schema.MessageFormatException;
 import io.instructblip.schema.avro.ErrorInfo;
@@ -150,7 +150,7 @@ public final class RequestParser {
       try {
         limits.checkGeneration(
             RequestPreparer.resolve(
-                defaults, ANY_EOS_ID, ToStageItems.overrides(request.getGeneration()), id));
+                defaults, ANY_EOS_ID, StageItems.overrides(request.getGeneration()), id));
       } catch (EngineException e) {
         return reject(id, request.getMetadata(), record.headers(), e.code(), e.getMessage());
       }

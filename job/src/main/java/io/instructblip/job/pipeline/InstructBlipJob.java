@@ -1,65 +1,56 @@
 package io.instructblip.job.pipeline;
 
 import io.instructblip.engine.RequestLimits;
-import io.instructblip.engine.model.ModelDirectory;
-import io.instructblip.engine.model.ModelManifest;
-import io.instructblip.flink.StageFailure;
-import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageAnswer;
-import io.instructblip.flink.pipeline.StageItem;
-import io.instructblip.flink.pipeline.StageSerializers;
 import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.KafkaPipelineFactory;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
-import io.instructblip.job.kafka.ResponseEnvelope;
 import io.instructblip.job.parse.ParseRequests;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The Kafka-to-Kafka job, wired: requests topic -> parse (dead letters for unreadable records,
- * error responses for invalid ones) -> image URIs and request mapping -> the InstructBLIP stages ->
- * responses topic, exactly once by default. Every attributable request gets exactly one response
- * (ok, error or timeout) keyed by its id, with its metadata and headers.
+ * error responses for invalid ones) -> the {@link RequestPipeline} (image URIs fetched off the task
+ * thread, the InstructBLIP stages) -> responses topic, exactly once by default. Every attributable
+ * request gets exactly one response (ok, error or timeout) keyed by its id, with its metadata and
+ * headers.
  */
 public final class InstructBlipJob {
   private final KafkaSettings kafka;
   private final StageSettings stages;
-  private final Map<String, String> uriPolicy;
+  private final Map<String, String> imageSettings;
   private final RequestLimits limits;
 
   /**
    * A job with the default {@link RequestLimits}.
    *
-   * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
+   * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
    */
-  public InstructBlipJob(KafkaSettings kafka, StageSettings stages, Map<String, String> uriPolicy) {
-    this(kafka, stages, uriPolicy, RequestLimits.defaults());
+  public InstructBlipJob(
+      KafkaSettings kafka, StageSettings stages, Map<String, String> imageSettings) {
+    this(kafka, stages, imageSettings, RequestLimits.defaults());
   }
 
   /**
-   * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
+   * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
    * @param limits what one request may carry ({@code instructblip.limits.*})
    */
   public InstructBlipJob(
       KafkaSettings kafka,
       StageSettings stages,
-      Map<String, String> uriPolicy,
+      Map<String, String> imageSettings,
       RequestLimits limits) {
     this.kafka = Objects.requireNonNull(kafka, "kafka");
     this.stages = Objects.requireNonNull(stages, "stages");
-    this.uriPolicy = Map.copyOf(uriPolicy);
+    this.imageSettings = Map.copyOf(imageSettings);
     this.limits = Objects.requireNonNull(limits, "limits");
   }
 
@@ -77,85 +68,22 @@ public final class InstructBlipJob {
    */
   public void addTo(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<StageAnswer>> afterStages) {
-    ModelManifest manifest = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest();
-    String model = manifest.name();
+    RequestPipeline pipeline = new RequestPipeline(stages, imageSettings);
     KafkaPipelineFactory factory = new KafkaPipelineFactory(kafka);
     DataStream<RawRecord> raw =
         env.fromSource(factory.requestSource(), WatermarkStrategy.noWatermarks(), "requests")
             .uid("requests");
     SingleOutputStreamOperator<RequestEnvelope> parsed =
-        raw.process(new ParseRequests(limits, manifest.generationDefaults()))
+        raw.process(new ParseRequests(limits, pipeline.manifest().generationDefaults()))
             .name("parse")
             .uid("parse");
-    SingleOutputStreamOperator<StageItem> items =
-        parsed
-            .process(new ToStageItems(uriPolicy, model), StageSerializers.ITEM)
-            .name("read-images")
-            .uid("read-images");
-    InstructBlipStages.Streams out =
-        InstructBlipStages.builder(stages.engine())
-            .vision(stages.vision())
-            .qformer(stages.qformer())
-            .llm(stages.llm())
-            .llmTokenBudget(stages.llmTokenBudget())
-            .build()
-            .apply(items);
-    TypeInformation<ResponseEnvelope> responseType = TypeInformation.of(ResponseEnvelope.class);
-    DataStream<ResponseEnvelope> answered =
-        afterStages
-            .apply(out.answers())
-            .map(new Answered(model))
-            .returns(responseType)
-            .name("responses");
-    DataStream<ResponseEnvelope> failed =
-        out.failures().map(new Failed(model)).returns(responseType).name("error-responses");
-    answered
-        .union(
-            failed,
-            parsed.getSideOutput(ParseRequests.ERROR_RESPONSES),
-            items.getSideOutput(ToStageItems.ERROR_RESPONSES))
+    pipeline
+        .apply(parsed, afterStages)
+        .union(parsed.getSideOutput(ParseRequests.ERROR_RESPONSES))
         .sinkTo(factory.responseSink())
         .name("response-sink")
         .uid("response-sink");
     DataStream<DeadLetter> deadLetters = parsed.getSideOutput(ParseRequests.DEAD_LETTERS);
     deadLetters.sinkTo(factory.deadLetterSink()).name("dead-letter-sink").uid("dead-letter-sink");
-  }
-
-  /** An answer to its response. */
-  static final class Answered implements MapFunction<StageAnswer, ResponseEnvelope> {
-    private static final long serialVersionUID = 1L;
-    private final String model;
-
-    Answered(String model) {
-      this.model = model;
-    }
-
-    @Override
-    public ResponseEnvelope map(StageAnswer answer) {
-      try {
-        return new Responses(model, Clock.systemUTC()).answered(answer);
-      } catch (RuntimeException e) {
-        return Responses.unexpected(answer.result().id(), e);
-      }
-    }
-  }
-
-  /** A stage failure to its error (or timeout) response. */
-  static final class Failed implements MapFunction<StageFailure, ResponseEnvelope> {
-    private static final long serialVersionUID = 1L;
-    private final String model;
-
-    Failed(String model) {
-      this.model = model;
-    }
-
-    @Override
-    public ResponseEnvelope map(StageFailure failure) {
-      try {
-        return new Responses(model, Clock.systemUTC()).failed(failure);
-      } catch (RuntimeException e) {
-        return Responses.unexpected(failure.requestId(), e);
-      }
-    }
   }
 }

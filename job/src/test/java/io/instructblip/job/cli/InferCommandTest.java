@@ -1,6 +1,7 @@
 package io.instructblip.job.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,9 +9,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.job.Main;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,24 +66,167 @@ class InferCommandTest {
     Files.writeString(
         requests,
         """
-        {"id": "first", "images": ["a.png"], "instruction": "What is in the image?", "max_new_tokens": 4}
-        {"id": "broken", "images": ["bad.bin"], "instruction": "What is in the image?"}
-        {"id": "third", "images": ["a.png"], "instruction": "Is there a cat?", "candidates": ["yes", "no"]}
-        """);
+        {"id": "first", "images": [{"uri": "a.png"}], "instruction": "What is in the image?", \
+        "generation": {"max_new_tokens": 4}}
+        {"id": "broken", "images": [{"uri": "bad.bin"}], "instruction": "What is in the image?"}
+        {"id": "third", "images": [{"uri": "%s"}], "instruction": "Is there a cat?", \
+        "mode": "RANK", "candidates": ["yes", "no"]}
+        """
+            .formatted(dir.resolve("a.png").toUri()));
     Run run =
         infer(
             "--model",
             FIXTURES.resolve("tiny-flant5").toString(),
             "--requests",
             requests.toString());
-    assertEquals(InferCommand.EXIT_REQUEST_FAILED, run.exit());
+    assertEquals(InferCommand.EXIT_REQUEST_FAILED, run.exit(), run.err());
     assertEquals(3, run.lines().size());
     assertEquals("first", JSON.readTree(run.lines().get(0)).get("id").asText());
     JsonNode broken = JSON.readTree(run.lines().get(1));
     assertEquals("IMAGE_UNREADABLE", broken.get("error").get("code").asText());
+    assertEquals(2, broken.get("line").asInt());
     JsonNode third = JSON.readTree(run.lines().get(2));
     assertEquals("rank", third.get("finish_reason").asText());
     assertEquals(2, third.get("candidates").size());
+  }
+
+  /**
+   * The lax hand-written reader coerced wrong types, ignored unknown fields, duplicate keys and
+   * trailing content, stopped at the first bad JSON with a stack trace and at the first missing
+   * image; the strict codec answers each bad line with its code and line number, and the good lines
+   * in between with the reference's answer.
+   */
+  @Test
+  void decodesEachLineWithTheStrictCodecAndAnswersEveryLine(@TempDir Path dir) throws IOException {
+    String image = FIXTURES.resolve("images/rgb.png").toUri().toString();
+    String good =
+        "{\"id\": \"%s\", \"images\": [{\"uri\": \"%s\"}], \"instruction\": \"What is in the"
+            + " image?\", \"generation\": {\"max_new_tokens\": 8, \"num_beams\": 1,"
+            + " \"repetition_penalty\": 1.0}}";
+    String bad = "{\"id\": \"%s\", \"images\": [{\"uri\": \"%s\"}], \"instruction\": \"What?\"%s}";
+    List<String> lines =
+        List.of(
+            good.formatted("good-1", image),
+            bad.formatted("wrong-type", image, ", \"generation\": {\"max_new_tokens\": \"abc\"}"),
+            bad.formatted("bool-as-int", image, ", \"generation\": {\"num_beams\": true}"),
+            bad.formatted("candidates-string", image, ", \"candidates\": \"yes\""),
+            bad.formatted("unknown-field", image, ", \"num_beam\": 3"),
+            bad.formatted("duplicate-key", image, ", \"instruction\": \"again\""),
+            bad.formatted("trailing", image, "") + " {}",
+            "{\"id\": \"not-json\", ",
+            "",
+            "[1, 2, 3]",
+            bad.formatted("missing-image", dir.resolve("nope.png").toUri(), ""),
+            bad.formatted("old-form", image, "")
+                .replace("[{\"uri\": \"" + image + "\"}]", "[\"a.png\"]"),
+            good.formatted("good-2", image));
+    Path requests = dir.resolve("requests.jsonl");
+    Files.write(requests, lines);
+    Run run =
+        infer(
+            "--model",
+            FIXTURES.resolve("tiny-vicuna").toString(),
+            "--requests",
+            requests.toString());
+    assertEquals(InferCommand.EXIT_REQUEST_FAILED, run.exit(), run.err());
+    assertFalse(run.err().contains("Exception"), run.err());
+    List<String> answers = new ArrayList<>();
+    for (String line : run.lines()) {
+      JsonNode a = JSON.readTree(line);
+      answers.add(
+          a.get("line").asInt()
+              + " "
+              + a.get("id").asText()
+              + " "
+              + (a.has("error") ? a.get("error").get("code").asText() : a.get("token_ids")));
+      if (a.has("error")) {
+        assertTrue(
+            a.get("error").get("message").asText().startsWith("line " + a.get("line") + ": "),
+            line);
+      }
+    }
+    assertEquals(
+        List.of(
+            "1 good-1 [46,165,231,187,172,72,191,112]",
+            "2 wrong-type INVALID_REQUEST",
+            "3 bool-as-int INVALID_REQUEST",
+            "4 candidates-string INVALID_REQUEST",
+            "5 unknown-field INVALID_REQUEST",
+            "6 line-6 INVALID_REQUEST",
+            "7 line-7 INVALID_REQUEST",
+            "8 line-8 INVALID_REQUEST",
+            "10 line-10 INVALID_REQUEST",
+            "11 missing-image IMAGE_UNREADABLE",
+            "12 old-form INVALID_REQUEST",
+            "13 good-2 [46,165,231,187,172,72,191,112]"),
+        answers);
+  }
+
+  /** A bad command line is exit 2 with a message saying what to do, never a stack trace. */
+  @Test
+  void badFlagsExitWithTwoAndAMessage(@TempDir Path dir) {
+    String image = FIXTURES.resolve("images/rgb.png").toString();
+    String vicuna = FIXTURES.resolve("tiny-vicuna").toString();
+    assertUsage(
+        "--threads must be between 0 (ONNX Runtime's choice) and 256, got -1",
+        infer("--model", vicuna, "--image", image, "--instruction", "What?", "--threads", "-1"));
+    assertUsage(
+        "--threads must be between 0 (ONNX Runtime's choice) and 256, got 100000",
+        infer(
+            "--model", vicuna, "--image", image, "--instruction", "What?", "--threads", "100000"));
+    assertUsage(
+        "--device: device \"gpu7\" is not one of cpu, cuda, cuda:N (N = 0, 1, ...), auto",
+        infer("--model", vicuna, "--image", image, "--instruction", "What?", "--device", "gpu7"));
+    assertUsage(
+        "--requests " + dir.resolve("none.jsonl") + ": no such file",
+        infer("--model", vicuna, "--requests", dir.resolve("none.jsonl").toString()));
+    assertUsage(
+        "--image " + dir.resolve("none.png") + ": no such file",
+        infer("--model", vicuna, "--image", dir.resolve("none.png").toString()));
+    assertUsage(
+        "--model " + dir.resolve("none") + ": no such directory",
+        infer("--model", dir.resolve("none").toString(), "--image", image));
+    assertUsage("give at least one --image PATH (or --requests FILE)", infer("--model", vicuna));
+  }
+
+  private static void assertUsage(String message, Run run) {
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.err().startsWith(message + System.lineSeparator()), run.err());
+    assertFalse(run.err().contains("Exception"), run.err());
+  }
+
+  /**
+   * A 3 GB image file (sparse) is refused from its size, and an image over the flag's limit is
+   * refused while reading; the old reader read whole files first (OutOfMemoryError).
+   */
+  @Test
+  void refusesImageFilesOverTheLimitWithoutReadingThem(@TempDir Path dir) throws IOException {
+    Path huge = dir.resolve("huge.png");
+    try (RandomAccessFile file = new RandomAccessFile(huge.toFile(), "rw")) {
+      file.setLength(3L << 30);
+    }
+    Run run =
+        infer(
+            "--model", FIXTURES.resolve("tiny-vicuna").toString(),
+            "--image", huge.toString(),
+            "--instruction", "What?");
+    assertEquals(InferCommand.EXIT_REQUEST_FAILED, run.exit(), run.err());
+    JsonNode answer = JSON.readTree(run.lines().get(0));
+    assertEquals("IMAGE_TOO_LARGE", answer.get("error").get("code").asText());
+    Run small =
+        infer(
+            "--model",
+            FIXTURES.resolve("tiny-vicuna").toString(),
+            "--image",
+            FIXTURES.resolve("images/rgb.png").toString(),
+            "--instruction",
+            "What?",
+            "--max-image-bytes",
+            "10");
+    assertEquals(
+        "IMAGE_TOO_LARGE",
+        JSON.readTree(small.lines().get(0)).get("error").get("code").asText(),
+        small.err());
   }
 
   @Test

@@ -10,10 +10,15 @@ import io.instructblip.engine.ErrorCode;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +52,17 @@ class ImageUriResolverTest {
         ex -> {
           ex.getResponseHeaders().add("Location", "http://example.org/x.png");
           respond(ex, 302, new byte[0], -1);
+        });
+    server.createContext(
+        "/declared.png",
+        ex -> {
+          ex.sendResponseHeaders(200, 1_000_000); // declares a large body, then sends nothing yet
+          try {
+            Thread.sleep(3000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          ex.close();
         });
     server.createContext(
         "/slow.png",
@@ -141,6 +157,66 @@ class ImageUriResolverTest {
         () -> resolver().read(link.toUri().toString()));
   }
 
+  /**
+   * A directory below the root swapped for a link to an outside directory (two atomic renames each
+   * way, in a loop on another thread) while the same URI is read many times: no read may ever
+   * return the outside file. The check-then-open resolver leaked it in some of the reads.
+   */
+  @Test
+  void aDirectorySwappedForALinkWhileReadingNeverLeadsOutOfTheRoot() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("d"));
+    Files.write(dir.resolve("img.png"), IMAGE);
+    byte[] secret = "SECRET".getBytes(StandardCharsets.US_ASCII);
+    Path outsideDir = Files.createDirectories(outside.resolve("d"));
+    Files.write(outsideDir.resolve("img.png"), secret);
+    Path link = Files.createSymbolicLink(root.resolve("l"), outsideDir);
+    Path saved = root.resolve("saved");
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger swaps = new AtomicInteger();
+    Thread swapper =
+        new Thread(
+            () -> {
+              try {
+                while (!stop.get()) {
+                  Files.move(dir, saved, StandardCopyOption.ATOMIC_MOVE);
+                  Files.move(link, dir, StandardCopyOption.ATOMIC_MOVE);
+                  Files.move(dir, link, StandardCopyOption.ATOMIC_MOVE);
+                  Files.move(saved, dir, StandardCopyOption.ATOMIC_MOVE);
+                  swaps.incrementAndGet();
+                }
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    ImageUriResolver resolver = resolver();
+    String uri = dir.resolve("img.png").toUri().toString();
+    int leaked = 0;
+    int inside = 0;
+    swapper.start();
+    try {
+      for (int i = 0; i < 3000; i++) {
+        try {
+          byte[] bytes = resolver.read(uri);
+          if (Arrays.equals(secret, bytes)) {
+            leaked++;
+          } else {
+            assertArrayEquals(IMAGE, bytes);
+            inside++;
+          }
+        } catch (EngineException e) {
+          assertTrue(
+              e.code() == ErrorCode.IMAGE_UNREADABLE || e.code() == ErrorCode.IMAGE_URI_FORBIDDEN,
+              e.getMessage());
+        }
+      }
+    } finally {
+      stop.set(true);
+      swapper.join();
+    }
+    assertEquals(0, leaked, "reads that returned the outside file (" + inside + " inside)");
+    assertTrue(swaps.get() > 0, "the directory was swapped");
+  }
+
   @Test
   void followsASymbolicLinkThatStaysInsideTheRoot() throws Exception {
     Path link = Files.createSymbolicLink(root.resolve("alias.png"), root.resolve("cat.png"));
@@ -203,6 +279,15 @@ class ImageUriResolverTest {
         ErrorCode.IMAGE_TOO_LARGE,
         "image " + base + "/chunked.png has more than the 50 bytes allowed per image",
         () -> resolver().read(base + "/chunked.png"));
+  }
+
+  /** Refused from the declared Content-Length, before any of the body (sent late here) arrives. */
+  @Test
+  void refusesADeclaredContentLengthOverTheLimitBeforeReading() {
+    assertFails(
+        ErrorCode.IMAGE_TOO_LARGE,
+        "image " + base + "/declared.png has more than the 50 bytes allowed per image",
+        () -> resolver().read(base + "/declared.png"));
   }
 
   @Test

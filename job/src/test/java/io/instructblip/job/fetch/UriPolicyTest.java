@@ -54,7 +54,7 @@ class UriPolicyTest {
     assertEquals(
         "unknown image URI setting allowed-host; known: allowed-schemes, allowed-file-roots,"
             + " allowed-hosts, allowed-uri-prefixes, max-bytes-per-image, max-images-per-request,"
-            + " connect-timeout, read-timeout",
+            + " connect-timeout, read-timeout, fetch-threads, fetch-capacity, fetch-timeout",
         assertThrows(
                 IllegalArgumentException.class,
                 () -> UriPolicy.fromMap(Map.of("allowed-host", "x")))

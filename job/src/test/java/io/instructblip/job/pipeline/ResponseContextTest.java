@@ -64,7 +64,7 @@ class ResponseContextTest {
             io.instructblip.engine.StageTimings.ZERO);
     byte[] corrupt = {0, 0, 0, 5, 1}; // claims 5 metadata entries, holds none
     var response =
-        new InstructBlipJob.Answered("m")
+        new RequestPipeline.Answered("m")
             .map(new io.instructblip.flink.pipeline.StageAnswer(result, corrupt))
             .response();
     assertEquals("req-7", response.getId());

@@ -21,6 +21,9 @@ public final class PilBicubicResizer {
 
   private static final double SUPPORT = 2.0;
 
+  /** The most fixed-point weights the horizontal pass holds at once (4 MB). */
+  private static final int WEIGHT_BUDGET = 1 << 20;
+
   private PilBicubicResizer() {}
 
   /**
@@ -70,46 +73,62 @@ public final class PilBicubicResizer {
     }
   }
 
+  /**
+   * The horizontal pass, row by row over blocks of output columns whose weights fit in {@link
+   * #WEIGHT_BUDGET} ints (every column at once for ordinary sizes).
+   */
   private static void horizontal(
       int[] src, int inW, int first, int last, Coefficients c, int[] dst, int outW) {
-    for (int y = first; y < last; y++) {
-      int srcRow = y * inW;
-      int dstRow = (y - first) * outW;
-      for (int xx = 0; xx < outW; xx++) {
-        int xmin = c.start(xx);
-        int n = c.count(xx);
-        int kBase = c.offset(xx);
-        int r = HALF;
-        int g = HALF;
-        int b = HALF;
-        for (int x = 0; x < n; x++) {
-          int p = src[srcRow + xmin + x];
-          int k = c.weights[kBase + x];
-          r += ((p >> 16) & 0xFF) * k;
-          g += ((p >> 8) & 0xFF) * k;
-          b += (p & 0xFF) * k;
+    int blockColumns = Math.max(1, Math.min(outW, WEIGHT_BUDGET / c.ksize));
+    int[] table = new int[blockColumns * c.ksize];
+    int[] counts = new int[blockColumns];
+    double[] scratch = new double[c.ksize];
+    int[] k = new int[c.ksize];
+    for (int block = 0; block < outW; block += blockColumns) {
+      int columns = Math.min(blockColumns, outW - block);
+      for (int j = 0; j < columns; j++) {
+        counts[j] = c.weights(block + j, k, scratch);
+        System.arraycopy(k, 0, table, j * c.ksize, counts[j]);
+      }
+      for (int y = first; y < last; y++) {
+        int srcRow = y * inW;
+        int dstRow = (y - first) * outW + block;
+        for (int j = 0; j < columns; j++) {
+          int xmin = c.start(block + j);
+          int n = counts[j];
+          int kBase = j * c.ksize;
+          int r = HALF;
+          int g = HALF;
+          int b = HALF;
+          for (int x = 0; x < n; x++) {
+            int p = src[srcRow + xmin + x];
+            int w = table[kBase + x];
+            r += ((p >> 16) & 0xFF) * w;
+            g += ((p >> 8) & 0xFF) * w;
+            b += (p & 0xFF) * w;
+          }
+          dst[dstRow + j] = pack(r, g, b);
         }
-        dst[dstRow + xx] = pack(r, g, b);
       }
     }
   }
 
   private static void vertical(
       int[] src, int width, int rowOffset, Coefficients c, int[] dst, int outH) {
+    int[] k = new int[c.ksize];
+    double[] scratch = new double[c.ksize];
     for (int yy = 0; yy < outH; yy++) {
       int ymin = c.start(yy) - rowOffset;
-      int n = c.count(yy);
-      int kBase = c.offset(yy);
+      int n = c.weights(yy, k, scratch);
       for (int xx = 0; xx < width; xx++) {
         int r = HALF;
         int g = HALF;
         int b = HALF;
         for (int y = 0; y < n; y++) {
           int p = src[(ymin + y) * width + xx];
-          int k = c.weights[kBase + y];
-          r += ((p >> 16) & 0xFF) * k;
-          g += ((p >> 8) & 0xFF) * k;
-          b += (p & 0xFF) * k;
+          r += ((p >> 16) & 0xFF) * k[y];
+          g += ((p >> 8) & 0xFF) * k[y];
+          b += (p & 0xFF) * k[y];
         }
         dst[yy * width + xx] = pack(r, g, b);
       }
@@ -141,16 +160,23 @@ public final class PilBicubicResizer {
     return 0.0;
   }
 
-  /** Per output position: the first input index, the number of taps and fixed-point weights. */
+  /**
+   * Per output position: the first input index and the number of taps; the fixed-point weights of
+   * one position are computed when a pass needs them ({@link #weights}), so the memory is in
+   * proportion to the output (two ints per position) plus one position's taps, never output
+   * positions x taps (a 36,000,000 px wide row resized to 224 would need 576 MB of weights).
+   */
   static final class Coefficients {
     final int ksize;
-    final int[] bounds;
-    final int[] weights;
+    private final int[] bounds;
+    private final double scale;
+    private final double filterScale;
 
-    private Coefficients(int ksize, int[] bounds, int[] weights) {
+    private Coefficients(int ksize, int[] bounds, double scale, double filterScale) {
       this.ksize = ksize;
       this.bounds = bounds;
-      this.weights = weights;
+      this.scale = scale;
+      this.filterScale = filterScale;
     }
 
     int start(int out) {
@@ -161,22 +187,39 @@ public final class PilBicubicResizer {
       return bounds[2 * out + 1];
     }
 
-    int offset(int out) {
-      return out * ksize;
+    /**
+     * Pillow's {@code precompute_coeffs} followed by {@code normalize_coeffs_8bpc} for output
+     * position {@code out}: writes its {@link #count} fixed-point weights into {@code into} (at
+     * least {@link #ksize} long; {@code scratch} likewise) and returns the count.
+     */
+    int weights(int out, int[] into, double[] scratch) {
+      double center = (out + 0.5) * scale;
+      double ss = 1.0 / filterScale;
+      int xmin = start(out);
+      int n = count(out);
+      double ww = 0.0;
+      for (int x = 0; x < n; x++) {
+        double w = bicubic((x + xmin - center + 0.5) * ss);
+        scratch[x] = w;
+        ww += w;
+      }
+      for (int x = 0; x < n; x++) {
+        double w = ww != 0.0 ? scratch[x] / ww : scratch[x];
+        double fixed = w * (1 << PRECISION_BITS);
+        into[x] = (int) (w < 0 ? -0.5 + fixed : 0.5 + fixed);
+      }
+      return n;
     }
 
-    /** Pillow's {@code precompute_coeffs} followed by {@code normalize_coeffs_8bpc}. */
+    /** The bounds of every output position, as Pillow's {@code precompute_coeffs} sets them. */
     static Coefficients compute(int inSize, int outSize) {
       double scale = (double) inSize / outSize;
       double filterScale = Math.max(scale, 1.0);
       double support = SUPPORT * filterScale;
       int ksize = (int) Math.ceil(support) * 2 + 1;
       int[] bounds = new int[outSize * 2];
-      int[] weights = new int[outSize * ksize];
-      double[] k = new double[ksize];
       for (int xx = 0; xx < outSize; xx++) {
         double center = (xx + 0.5) * scale;
-        double ss = 1.0 / filterScale;
         int xmin = (int) (center - support + 0.5);
         if (xmin < 0) {
           xmin = 0;
@@ -185,22 +228,10 @@ public final class PilBicubicResizer {
         if (xmax > inSize) {
           xmax = inSize;
         }
-        xmax -= xmin;
-        double ww = 0.0;
-        for (int x = 0; x < xmax; x++) {
-          double w = bicubic((x + xmin - center + 0.5) * ss);
-          k[x] = w;
-          ww += w;
-        }
-        for (int x = 0; x < xmax; x++) {
-          double w = ww != 0.0 ? k[x] / ww : k[x];
-          double fixed = w * (1 << PRECISION_BITS);
-          weights[xx * ksize + x] = (int) (w < 0 ? -0.5 + fixed : 0.5 + fixed);
-        }
         bounds[2 * xx] = xmin;
-        bounds[2 * xx + 1] = xmax;
+        bounds[2 * xx + 1] = xmax - xmin;
       }
-      return new Coefficients(ksize, bounds, weights);
+      return new Coefficients(ksize, bounds, scale, filterScale);
     }
   }
 }

@@ -10,9 +10,10 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 
 /**
- * Wires InstructBLIP's stages onto a stream of requests: {@code prepare} -> {@code vision-encoder}
- * (micro-batched) -> {@code qformer} (micro-batched) -> {@code llm} (continuous batching). Answers
- * come out of {@link Streams#answers()}; every request a stage could not answer comes out of {@link
+ * Wires InstructBLIP's stages onto a stream of requests: {@code prepare} (image decoding and
+ * tokenizing, on a stage thread) -> {@code vision-encoder} (micro-batched) -> {@code qformer}
+ * (micro-batched) -> {@code llm} (continuous batching). Answers come out of {@link
+ * Streams#answers()}; every request a stage could not answer comes out of {@link
  * Streams#failures()} with its id, so together they answer every request once.
  *
  * <pre>{@code
@@ -33,6 +34,7 @@ public final class InstructBlipStages {
   public record Streams(DataStream<StageAnswer> answers, DataStream<StageFailure> failures) {}
 
   private final EngineSpec engine;
+  private final BatchingConfig prepare;
   private final BatchingConfig vision;
   private final BatchingConfig qformer;
   private final ContinuousBatchingConfig llm;
@@ -40,6 +42,7 @@ public final class InstructBlipStages {
 
   private InstructBlipStages(Builder b) {
     this.engine = b.engine;
+    this.prepare = b.prepare;
     this.vision = b.vision;
     this.qformer = b.qformer;
     this.llm = b.llm;
@@ -55,9 +58,13 @@ public final class InstructBlipStages {
   public Streams apply(DataStream<StageItem> requests) {
     StageItemCodec codec = new StageItemCodec();
     SingleOutputStreamOperator<StageItem> prepared =
-        requests
-            .process(new PrepareFunction(engine), StageSerializers.ITEM)
-            .name(PrepareFunction.NAME)
+        StageOperators.microBatch(
+                requests,
+                PrepareFunction.NAME,
+                new PrepareFunction(engine),
+                codec,
+                prepare,
+                StageSerializers.ITEM)
             .uid(PrepareFunction.NAME);
     SingleOutputStreamOperator<StageItem> embedded =
         StageOperators.microBatch(
@@ -99,6 +106,7 @@ public final class InstructBlipStages {
   /** Builds {@link InstructBlipStages}; each stage starts from its config's defaults. */
   public static final class Builder {
     private final EngineSpec engine;
+    private BatchingConfig prepare = PrepareFunction.DEFAULT_BATCHING;
     private BatchingConfig vision = BatchingConfig.builder().build();
     private BatchingConfig qformer = BatchingConfig.builder().build();
     private ContinuousBatchingConfig llm = ContinuousBatchingConfig.builder().build();
@@ -106,6 +114,12 @@ public final class InstructBlipStages {
 
     private Builder(EngineSpec engine) {
       this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    /** How the {@code prepare} stage batches; default {@link PrepareFunction#DEFAULT_BATCHING}. */
+    public Builder prepare(BatchingConfig config) {
+      this.prepare = Objects.requireNonNull(config, "prepare");
+      return this;
     }
 
     public Builder vision(BatchingConfig config) {

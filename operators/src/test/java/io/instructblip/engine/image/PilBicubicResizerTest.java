@@ -120,4 +120,27 @@ class PilBicubicResizerTest {
     BufferedImage argb = new BufferedImage(4, 4, BufferedImage.TYPE_INT_ARGB);
     assertThrows(IllegalArgumentException.class, () -> PilBicubicResizer.resize(argb, 2, 2));
   }
+
+  /**
+   * A 36,000,000 x 1 row (within the pixel limit) resized to 224 x 224: the resize allocates a few
+   * MB (one block of weights), not output positions x taps (576 MB of weights before); a constant
+   * image stays constant.
+   */
+  @Test
+  void anExtremeAspectRatioAllocatesInProportionToTheOutput() {
+    int inW = 36_000_000;
+    int[] src = new int[inW];
+    java.util.Arrays.fill(src, 0x336699);
+    int[] dst = new int[224 * 224];
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    PilBicubicResizer.resize(src, inW, 1, dst, 224, 224);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    org.junit.jupiter.api.Assertions.assertTrue(
+        allocated < 32L << 20, "allocated " + allocated + " bytes");
+    for (int p : dst) {
+      assertEquals(0x336699, p);
+    }
+  }
 }

@@ -1,0 +1,149 @@
+package io.instructblip.job.pipeline;
+
+import io.instructblip.engine.model.ModelDirectory;
+import io.instructblip.engine.model.ModelManifest;
+import io.instructblip.flink.StageFailure;
+import io.instructblip.flink.StageOutputs;
+import io.instructblip.flink.pipeline.InstructBlipStages;
+import io.instructblip.flink.pipeline.StageAnswer;
+import io.instructblip.flink.pipeline.StageItem;
+import io.instructblip.flink.pipeline.StageSerializers;
+import io.instructblip.job.fetch.FetchSettings;
+import io.instructblip.job.kafka.RequestEnvelope;
+import io.instructblip.job.kafka.ResponseEnvelope;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.typeutils.EitherTypeInfo;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.types.Either;
+
+/**
+ * The job's chain from parsed requests to responses, shared by every job that answers {@link
+ * RequestEnvelope}s: {@code read-images} (Flink async I/O over {@link FetchImages}: URIs fetched on
+ * threads of their own, a deadline per request) -> the InstructBLIP stages ({@code prepare}, {@code
+ * vision-encoder}, {@code qformer}, {@code llm}) -> one response per request (ok, error or timeout)
+ * with its metadata and headers.
+ *
+ * <pre>{@code
+ * DataStream<ResponseEnvelope> responses =
+ *     new RequestPipeline(stageSettings, imageSettings).apply(parsedRequests);
+ * }</pre>
+ */
+public final class RequestPipeline {
+  private final StageSettings stages;
+  private final Map<String, String> imageSettings;
+  private final ModelManifest manifest;
+  private final String model;
+
+  /**
+   * Reads the model directory's manifest here, so that a wrong directory fails at submission with
+   * the reason, not in the TaskManagers.
+   *
+   * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
+   */
+  public RequestPipeline(StageSettings stages, Map<String, String> imageSettings) {
+    this.stages = Objects.requireNonNull(stages, "stages");
+    this.imageSettings = Map.copyOf(imageSettings);
+    this.manifest = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest();
+    this.model = manifest.name();
+  }
+
+  /** The served model's manifest (its generation defaults bound what a request may ask). */
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  /** The model name the responses carry (the manifest's {@code name}). */
+  public String model() {
+    return model;
+  }
+
+  /** The responses to {@code requests}, exactly one per request. */
+  public DataStream<ResponseEnvelope> apply(DataStream<RequestEnvelope> requests) {
+    return apply(requests, UnaryOperator.identity());
+  }
+
+  /**
+   * {@link #apply(DataStream)} with {@code afterStages} applied to the answers before they become
+   * responses (tests use it to inject a failure at a known point).
+   */
+  public DataStream<ResponseEnvelope> apply(
+      DataStream<RequestEnvelope> requests, UnaryOperator<DataStream<StageAnswer>> afterStages) {
+    FetchSettings fetch = FetchSettings.fromMap(imageSettings);
+    TypeInformation<Either<StageItem, StageFailure>> fetchedType =
+        new EitherTypeInfo<>(StageSerializers.ITEM, TypeInformation.of(StageFailure.class));
+    SingleOutputStreamOperator<StageItem> items =
+        AsyncDataStream.unorderedWait(
+                requests,
+                new FetchImages(imageSettings, model),
+                fetch.timeout().toMillis(),
+                TimeUnit.MILLISECONDS,
+                fetch.capacity())
+            .returns(fetchedType)
+            .name(FetchImages.NAME)
+            .uid(FetchImages.NAME)
+            .process(new SplitFetched(), StageSerializers.ITEM)
+            .name("to-stage-items")
+            .uid("to-stage-items");
+    InstructBlipStages.Streams out =
+        InstructBlipStages.builder(stages.engine())
+            .vision(stages.vision())
+            .qformer(stages.qformer())
+            .llm(stages.llm())
+            .llmTokenBudget(stages.llmTokenBudget())
+            .build()
+            .apply(items);
+    TypeInformation<ResponseEnvelope> responseType = TypeInformation.of(ResponseEnvelope.class);
+    DataStream<ResponseEnvelope> answered =
+        afterStages
+            .apply(out.answers())
+            .map(new Answered(model))
+            .returns(responseType)
+            .name("responses");
+    DataStream<ResponseEnvelope> failed =
+        out.failures()
+            .union(items.getSideOutput(StageOutputs.FAILURES))
+            .map(new Failed(model))
+            .returns(responseType)
+            .name("error-responses");
+    return answered.union(failed);
+  }
+
+  /** An answer to its response. */
+  static final class Answered implements MapFunction<StageAnswer, ResponseEnvelope> {
+    private static final long serialVersionUID = 1L;
+    private final String model;
+
+    Answered(String model) {
+      this.model = model;
+    }
+
+    @Override
+    public ResponseEnvelope map(StageAnswer answer) {
+      return new Responses(model, Clock.systemUTC()).answered(answer);
+    }
+  }
+
+  /** A failure (of the fetch or a stage) to its error (or timeout) response. */
+  static final class Failed implements MapFunction<StageFailure, ResponseEnvelope> {
+    private static final long serialVersionUID = 1L;
+    private final String model;
+
+    Failed(String model) {
+      this.model = model;
+    }
+
+    @Override
+    public ResponseEnvelope map(StageFailure failure) {
+      return new Responses(model, Clock.systemUTC()).failed(failure);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package io.instructblip.job.pipeline;
+
+import io.instructblip.engine.EngineException;
+import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.TaskMode;
+import io.instructblip.flink.InFlight;
+import io.instructblip.flink.pipeline.StageItem;
+import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.RequestMode;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Maps a parsed request and its image bytes to an engine request (mode, candidates, generation
+ * options) and a stage item (with the deadline and the packed {@link ResponseContext}). Pure; used
+ * by {@link FetchImages} once a request's images are read, and by {@code infer --requests}.
+ */
+public final class StageItems {
+  private StageItems() {}
+
+  /** Throws {@code INVALID_REQUEST} when the request names a model other than {@code served}. */
+  public static void checkModel(InferenceRequest r, String served) {
+    if (r.getModel() != null && !r.getModel().equals(served)) {
+      throw new EngineException(
+          ErrorCode.INVALID_REQUEST,
+          "this job serves the model \""
+              + served
+              + "\", not \""
+              + InputEcho.abbreviate(r.getModel())
+              + "\"");
+    }
+  }
+
+  /** The stage item of {@code r} with its images' bytes, in the request's order. */
+  static StageItem of(InferenceRequest r, List<byte[]> images, ResponseContext context) {
+    EngineRequest request = engineRequest(r, images);
+    long deadline = r.getDeadlineMs() == null ? InFlight.NO_DEADLINE : r.getDeadlineMs();
+    return StageItem.of(request, deadline, context.encode());
+  }
+
+  /** The engine request of {@code r} with its images' bytes, in the request's order. */
+  public static EngineRequest engineRequest(InferenceRequest r, List<byte[]> images) {
+    return new EngineRequest(
+        r.getId(),
+        images,
+        r.getInstruction(),
+        r.getMode() == RequestMode.RANK ? TaskMode.RANK : TaskMode.GENERATE,
+        r.getCandidates(),
+        overrides(r.getGeneration()));
+  }
+
+  /** A copy of an inline image's bytes. */
+  public static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer copy = buffer.duplicate();
+    byte[] bytes = new byte[copy.remaining()];
+    copy.get(bytes);
+    return bytes;
+  }
+
+  /** A request's generation options as engine overrides ({@code null} fields stay unset). */
+  public static GenerationOverrides overrides(GenerationOptions g) {
+    if (g == null) {
+      return GenerationOverrides.NONE;
+    }
+    return GenerationOverrides.builder()
+        .maxNewTokens(g.getMaxNewTokens())
+        .minNewTokens(g.getMinNewTokens())
+        .numBeams(g.getNumBeams())
+        .lengthPenalty(g.getLengthPenalty())
+        .repetitionPenalty(g.getRepetitionPenalty())
+        .doSample(g.getDoSample())
+        .temperature(g.getTemperature())
+        .topK(g.getTopK())
+        .topP(g.getTopP())
+        .seed(g.getSeed())
+        .numReturnSequences(g.getNumReturnSequences())
+        .build();
+  }
+}
