@@ -1,26 +1,18 @@
 package io.instructblip.job.pipeline;
 
 import io.instructblip.engine.model.ModelDirectory;
-import io.instructblip.flink.StageFailure;
-import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageAnswer;
-import io.instructblip.flink.pipeline.StageItem;
-import io.instructblip.flink.pipeline.StageSerializers;
 import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.KafkaPipelineFactory;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
-import io.instructblip.job.kafka.ResponseEnvelope;
 import io.instructblip.job.parse.ParseRequests;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -28,8 +20,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * The Kafka-to-Kafka job, wired: requests topic -> parse (dead letters for unreadable records,
  * error responses for invalid ones) -> image URIs and request mapping -> the InstructBLIP stages ->
- * responses topic, exactly once by default. Every attributable request gets exactly one response
- * (ok, error or timeout) keyed by its id, with its metadata and headers.
+ * responses topic, exactly once by default. From parsed requests to responses it is the shared
+ * {@link RequestChain}. Every attributable request gets exactly one response (ok, error or timeout)
+ * keyed by its id, with its metadata and headers.
  */
 public final class InstructBlipJob {
   private final KafkaSettings kafka;
@@ -66,67 +59,13 @@ public final class InstructBlipJob {
             .uid("requests");
     SingleOutputStreamOperator<RequestEnvelope> parsed =
         raw.process(new ParseRequests()).name("parse").uid("parse");
-    SingleOutputStreamOperator<StageItem> items =
-        parsed
-            .process(new ToStageItems(uriPolicy, model), StageSerializers.ITEM)
-            .name("read-images")
-            .uid("read-images");
-    InstructBlipStages.Streams out =
-        InstructBlipStages.builder(stages.engine())
-            .vision(stages.vision())
-            .qformer(stages.qformer())
-            .llm(stages.llm())
-            .llmTokenBudget(stages.llmTokenBudget())
-            .build()
-            .apply(items);
-    TypeInformation<ResponseEnvelope> responseType = TypeInformation.of(ResponseEnvelope.class);
-    DataStream<ResponseEnvelope> answered =
-        afterStages
-            .apply(out.answers())
-            .map(new Answered(model))
-            .returns(responseType)
-            .name("responses");
-    DataStream<ResponseEnvelope> failed =
-        out.failures().map(new Failed(model)).returns(responseType).name("error-responses");
-    answered
-        .union(
-            failed,
-            parsed.getSideOutput(ParseRequests.ERROR_RESPONSES),
-            items.getSideOutput(ToStageItems.ERROR_RESPONSES))
+    new RequestChain(stages, uriPolicy, model)
+        .apply(parsed, afterStages)
+        .union(parsed.getSideOutput(ParseRequests.ERROR_RESPONSES))
         .sinkTo(factory.responseSink())
         .name("response-sink")
         .uid("response-sink");
     DataStream<DeadLetter> deadLetters = parsed.getSideOutput(ParseRequests.DEAD_LETTERS);
     deadLetters.sinkTo(factory.deadLetterSink()).name("dead-letter-sink").uid("dead-letter-sink");
-  }
-
-  /** An answer to its response. */
-  static final class Answered implements MapFunction<StageAnswer, ResponseEnvelope> {
-    private static final long serialVersionUID = 1L;
-    private final String model;
-
-    Answered(String model) {
-      this.model = model;
-    }
-
-    @Override
-    public ResponseEnvelope map(StageAnswer answer) {
-      return new Responses(model, Clock.systemUTC()).answered(answer);
-    }
-  }
-
-  /** A stage failure to its error (or timeout) response. */
-  static final class Failed implements MapFunction<StageFailure, ResponseEnvelope> {
-    private static final long serialVersionUID = 1L;
-    private final String model;
-
-    Failed(String model) {
-      this.model = model;
-    }
-
-    @Override
-    public ResponseEnvelope map(StageFailure failure) {
-      return new Responses(model, Clock.systemUTC()).failed(failure);
-    }
   }
 }
