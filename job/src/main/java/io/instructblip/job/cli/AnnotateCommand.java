@@ -11,14 +11,11 @@ import io.instructblip.job.annotate.RequestTemplate;
 import io.instructblip.job.annotate.ResponseFormat;
 import io.instructblip.job.fetch.UriPolicy;
 import io.instructblip.job.pipeline.StageSettings;
-import io.instructblip.schema.avro.GenerationOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -99,41 +96,7 @@ public final class AnnotateCommand implements Callable<Integer> {
       description = "The instruction of every image (CSV rows may bring their own).")
   String instruction;
 
-  @Option(names = "--max-new-tokens")
-  Integer maxNewTokens;
-
-  @Option(names = "--min-new-tokens")
-  Integer minNewTokens;
-
-  @Option(names = "--num-beams")
-  Integer numBeams;
-
-  @Option(names = "--length-penalty")
-  Double lengthPenalty;
-
-  @Option(names = "--repetition-penalty")
-  Double repetitionPenalty;
-
-  @Option(names = "--do-sample", description = "Sample instead of greedy/beam search.")
-  Boolean doSample;
-
-  @Option(names = "--temperature")
-  Double temperature;
-
-  @Option(names = "--top-k")
-  Integer topK;
-
-  @Option(names = "--top-p")
-  Double topP;
-
-  @Option(names = "--seed")
-  Long seed;
-
-  @Option(
-      names = "--candidates",
-      arity = "1..*",
-      description = "Rank these candidate answers instead of generating (multiple choice).")
-  List<String> candidates = new ArrayList<>();
+  @Mixin GenerationFlags generation;
 
   @Option(
       names = "--extensions",
@@ -277,19 +240,6 @@ public final class AnnotateCommand implements Callable<Integer> {
   }
 
   private AnnotateSettings settings() {
-    GenerationOptions generation =
-        GenerationOptions.newBuilder()
-            .setMaxNewTokens(maxNewTokens)
-            .setMinNewTokens(minNewTokens)
-            .setNumBeams(numBeams)
-            .setLengthPenalty(lengthPenalty)
-            .setRepetitionPenalty(repetitionPenalty)
-            .setDoSample(doSample)
-            .setTemperature(temperature)
-            .setTopK(topK)
-            .setTopP(topP)
-            .setSeed(seed)
-            .build();
     return new AnnotateSettings(
         qualify(input),
         qualify(manifest),
@@ -298,7 +248,7 @@ public final class AnnotateCommand implements Callable<Integer> {
         extensions,
         glob,
         MemorySize.parse(partSize).getBytes(),
-        new RequestTemplate(instruction, generation, candidates));
+        new RequestTemplate(instruction, generation.options(), generation.candidates()));
   }
 
   /**
