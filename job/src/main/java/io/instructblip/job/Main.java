@@ -1,5 +1,6 @@
 package io.instructblip.job;
 
+import io.instructblip.job.cli.AnnotateCommand;
 import io.instructblip.job.cli.BenchCommand;
 import io.instructblip.job.cli.InferCommand;
 import io.instructblip.job.cli.LocalCommand;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       SubmitCommand.class,
       InferCommand.class,
+      AnnotateCommand.class,
       BenchCommand.class
     })
 public final class Main implements Runnable {

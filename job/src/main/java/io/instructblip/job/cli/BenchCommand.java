@@ -4,6 +4,7 @@ import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
+import io.instructblip.job.bench.AnnotateBench;
 import io.instructblip.job.bench.EngineBench;
 import io.instructblip.job.bench.KafkaBench;
 import io.instructblip.job.bench.PipelineBench;
@@ -12,6 +13,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +38,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** The same requests through the engine and through the Flink operators; batching gains. */
     PIPELINE,
     /** The whole product through an embedded Kafka broker: requests/s and idle latency. */
-    KAFKA
+    KAFKA,
+    /** {@code annotate} over a folder of images against the engine straight. */
+    ANNOTATE
   }
 
   @Spec CommandSpec spec;
@@ -49,7 +53,9 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "pipeline",
       description =
           "pipeline (default): engine vs Flink operators, continuous vs run-to-completion;"
-              + " engine: stage-by-stage throughput.")
+              + " engine: stage-by-stage throughput; kafka: end to end through Kafka;"
+              + " annotate: annotate over --requests images vs the engine (max_new_tokens ="
+              + " --short-tokens).")
   Suite suite;
 
   @Option(names = "--requests", defaultValue = "64", description = "pipeline: requests per run.")
@@ -118,6 +124,19 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     byte[] bytes = Files.readAllBytes(image != null ? image : DemoModel.sampleImages().get(0));
+    if (suite == Suite.ANNOTATE) {
+      new AnnotateBench(
+              model,
+              image != null ? List.of(image) : DemoModel.sampleImages(),
+              requests,
+              maxBatch,
+              shortTokens,
+              device,
+              threads,
+              out)
+          .run();
+      return 0;
+    }
     if (suite == Suite.KAFKA) {
       Path imagePath = image != null ? image : DemoModel.sampleImages().get(0);
       StageSettings stages =

@@ -4,7 +4,6 @@ import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.StageTimings;
 import io.instructblip.engine.TaskMode;
@@ -20,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -85,41 +85,7 @@ public final class InferCommand implements Callable<Integer> {
       description = "ONNX Runtime intra-op threads, 0 to 256 (0 = its default: one per core).")
   Integer threads;
 
-  @Option(names = "--max-new-tokens")
-  Integer maxNewTokens;
-
-  @Option(names = "--min-new-tokens")
-  Integer minNewTokens;
-
-  @Option(names = "--num-beams")
-  Integer numBeams;
-
-  @Option(names = "--length-penalty")
-  Double lengthPenalty;
-
-  @Option(names = "--repetition-penalty")
-  Double repetitionPenalty;
-
-  @Option(names = "--do-sample", description = "Sample instead of greedy/beam search.")
-  Boolean doSample;
-
-  @Option(names = "--temperature")
-  Double temperature;
-
-  @Option(names = "--top-k")
-  Integer topK;
-
-  @Option(names = "--top-p")
-  Double topP;
-
-  @Option(names = "--seed")
-  Long seed;
-
-  @Option(
-      names = "--candidates",
-      arity = "1..*",
-      description = "Rank these candidate answers instead of generating (multiple choice).")
-  List<String> candidates = new ArrayList<>();
+  @Mixin GenerationFlags generation;
 
   @Override
   public Integer call() throws IOException {
@@ -227,28 +193,15 @@ public final class InferCommand implements Callable<Integer> {
       for (Path image : images) {
         bytes.add(resolver.read(image.toAbsolutePath().normalize().toUri().toString()));
       }
-      GenerationOverrides overrides =
-          GenerationOverrides.builder()
-              .maxNewTokens(maxNewTokens)
-              .minNewTokens(minNewTokens)
-              .numBeams(numBeams)
-              .lengthPenalty(lengthPenalty)
-              .repetitionPenalty(repetitionPenalty)
-              .doSample(doSample)
-              .temperature(temperature)
-              .topK(topK)
-              .topP(topP)
-              .seed(seed)
-              .build();
       return new RequestsFile.Line(
           1,
           new EngineRequest(
               "1",
               bytes,
               instruction,
-              candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-              candidates,
-              overrides),
+              generation.candidates().isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+              generation.candidates(),
+              generation.overrides()),
           null);
     } catch (EngineException e) {
       return new RequestsFile.Line(1, null, EngineResult.failed("1", e, StageTimings.ZERO));
