@@ -35,22 +35,53 @@ public final class InstructBlipJob {
   private final KafkaSettings kafka;
   private final StageSettings stages;
   private final Map<String, String> uriPolicy;
+  private final String modelName;
 
   /**
+   * A job that reads the served model's name from the model directory's manifest when it is built,
+   * so the machine that submits it needs the model directory.
+   *
    * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
    */
   public InstructBlipJob(KafkaSettings kafka, StageSettings stages, Map<String, String> uriPolicy) {
-    this.kafka = Objects.requireNonNull(kafka, "kafka");
-    this.stages = Objects.requireNonNull(stages, "stages");
-    this.uriPolicy = Map.copyOf(uriPolicy);
+    this(kafka, stages, uriPolicy, null);
   }
 
   /**
-   * Adds the job's operators to {@code env}. Reads the model directory's manifest here, so that a
-   * wrong directory fails at submission with the reason, not in the TaskManagers.
+   * @param uriPolicy the {@code instructblip.images.*} settings (without the prefix)
+   * @param modelName the served model's name (its manifest's {@code name}), or null to read it from
+   *     the model directory when the job is built
+   */
+  public InstructBlipJob(
+      KafkaSettings kafka, StageSettings stages, Map<String, String> uriPolicy, String modelName) {
+    this.kafka = Objects.requireNonNull(kafka, "kafka");
+    this.stages = Objects.requireNonNull(stages, "stages");
+    this.uriPolicy = Map.copyOf(uriPolicy);
+    this.modelName = modelName;
+  }
+
+  /**
+   * Adds the job's operators to {@code env}. Without a given model name it reads the model
+   * directory's manifest here, so that a wrong directory fails at submission with the reason, not
+   * in the TaskManagers.
    */
   public void addTo(StreamExecutionEnvironment env) {
     addTo(env, UnaryOperator.identity());
+  }
+
+  /** The Kafka settings the job was built with. */
+  public KafkaSettings kafka() {
+    return kafka;
+  }
+
+  /** The model and batching settings the job was built with. */
+  public StageSettings stages() {
+    return stages;
+  }
+
+  /** The {@code instructblip.images.*} settings (without the prefix) the job was built with. */
+  public Map<String, String> uriPolicy() {
+    return uriPolicy;
   }
 
   /**
@@ -59,7 +90,7 @@ public final class InstructBlipJob {
    */
   public void addTo(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<StageAnswer>> afterStages) {
-    String model = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest().name();
+    String model = modelName != null ? modelName : manifestName(stages.engine().modelDir());
     KafkaPipelineFactory factory = new KafkaPipelineFactory(kafka);
     DataStream<RawRecord> raw =
         env.fromSource(factory.requestSource(), WatermarkStrategy.noWatermarks(), "requests")
@@ -98,6 +129,18 @@ public final class InstructBlipJob {
         .uid("response-sink");
     DataStream<DeadLetter> deadLetters = parsed.getSideOutput(ParseRequests.DEAD_LETTERS);
     deadLetters.sinkTo(factory.deadLetterSink()).name("dead-letter-sink").uid("dead-letter-sink");
+  }
+
+  private static String manifestName(String modelDir) {
+    try {
+      return ModelDirectory.open(Path.of(modelDir)).manifest().name();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          e.getMessage()
+              + "; where the submitting machine has no copy of the model, set the served model's"
+              + " name with --model-name or instructblip.model.name",
+          e);
+    }
   }
 
   /** An answer to its response. */
