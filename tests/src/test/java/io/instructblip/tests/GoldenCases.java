@@ -5,8 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineRequest;
 import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.TaskMode;
+import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.schema.avro.ImageInput;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.RequestMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,5 +88,27 @@ public final class GoldenCases {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The Kafka request of a reference case: its id, images (as bytes), instruction and options. */
+  public static InferenceRequest.Builder request(Case c) {
+    EngineRequest e = c.request();
+    List<ImageInput> images = new ArrayList<>();
+    e.images()
+        .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
+    return InferenceRequest.newBuilder()
+        .setId(e.id())
+        .setInstruction(e.instruction())
+        .setImages(images)
+        .setMode(e.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
+        .setCandidates(e.candidates())
+        .setGeneration(
+            GenerationOptions.newBuilder()
+                .setMaxNewTokens(e.overrides().maxNewTokens())
+                .setMinNewTokens(e.overrides().minNewTokens())
+                .setNumBeams(e.overrides().numBeams())
+                .setLengthPenalty(e.overrides().lengthPenalty())
+                .setRepetitionPenalty(e.overrides().repetitionPenalty())
+                .build());
   }
 }

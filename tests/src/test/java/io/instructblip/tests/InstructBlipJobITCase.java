@@ -132,21 +132,8 @@ class InstructBlipJobITCase {
     cases.addAll(GoldenCases.cases(MODEL, name + "-b-"));
     for (GoldenCases.Case c : cases) {
       EngineRequest e = c.request();
-      InferenceRequest.Builder r = request(e.id(), e.instruction());
-      List<ImageInput> images = new ArrayList<>();
-      e.images()
-          .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
-      r.setImages(images)
-          .setMode(e.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
-          .setCandidates(e.candidates())
-          .setGeneration(
-              GenerationOptions.newBuilder()
-                  .setMaxNewTokens(e.overrides().maxNewTokens())
-                  .setMinNewTokens(e.overrides().minNewTokens())
-                  .setNumBeams(e.overrides().numBeams())
-                  .setLengthPenalty(e.overrides().lengthPenalty())
-                  .setRepetitionPenalty(e.overrides().repetitionPenalty())
-                  .build());
+      InferenceRequest.Builder r =
+          GoldenCases.request(c).setMetadata(Map.of("case", "m-" + e.id()));
       WireFormat format = i++ % 2 == 0 ? WireFormat.AVRO : WireFormat.JSON;
       records.add(
           KafkaJobFixture.record(topic, e.id(), MessageCodec.requests().encode(r.build(), format)));
