@@ -115,4 +115,9 @@ public final class GoldenCases {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The Kafka request of a reference case: its id, images (as bytes), instruction and options. */
+  public static InferenceRequest.Builder request(Case c) {
+    return c.kafkaRequest(InferenceRequest.newBuilder());
+  }
 }

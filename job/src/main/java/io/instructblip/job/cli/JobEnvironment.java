@@ -35,14 +35,23 @@ public final class JobEnvironment {
               + " or any Flink key); repeatable. Flags win over these.")
   Map<String, String> settings = new LinkedHashMap<>();
 
-  /** The configuration the command's settings are read from: the {@code --set} pairs. */
+  /**
+   * The configuration the command's settings are read from: the job's effective Flink configuration
+   * (under {@code flink run}: the cluster's config.yaml and the {@code -D} keys; from the
+   * Kubernetes operator: its {@code flinkConfiguration}) with the {@code --set} pairs on top.
+   */
   public Configuration configuration() {
-    return Configuration.fromMap(settings);
+    Configuration conf =
+        Configuration.fromMap(
+            StreamExecutionEnvironment.getExecutionEnvironment().getConfiguration().toMap());
+    conf.addAll(Configuration.fromMap(settings));
+    return conf;
   }
 
   /**
    * The execution environment (the cluster's under {@code flink run}, a local one under {@code java
-   * -jar}) with checkpointing and a fixed-delay restart strategy unless configured otherwise.
+   * -jar}) with checkpointing and a fixed-delay restart strategy where the {@link #configuration()}
+   * sets none: a checkpoint interval or restart strategy from the cluster is kept.
    */
   public StreamExecutionEnvironment create() {
     Configuration conf = configuration();

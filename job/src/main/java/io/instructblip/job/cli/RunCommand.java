@@ -3,9 +3,7 @@ package io.instructblip.job.cli;
 import io.instructblip.engine.RequestLimits;
 import io.instructblip.job.fetch.FetchSettings;
 import io.instructblip.job.fetch.UriPolicy;
-import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.pipeline.InstructBlipJob;
-import io.instructblip.job.pipeline.StageSettings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,14 +31,25 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Configuration conf = environment.configuration();
-    KafkaSettings kafkaSettings = kafka.toSettings(conf);
-    StageSettings stageSettings = stages.toSettings(conf, null);
+    InstructBlipJob job = job();
     StreamExecutionEnvironment env = environment.create();
-    RequestLimits limits = RequestLimits.fromMap(RequestLimits.keysOf(conf.toMap()));
-    new InstructBlipJob(kafkaSettings, stageSettings, imageSettings(conf), limits).addTo(env);
+    job.addTo(env);
     env.execute(jobName);
     return 0;
+  }
+
+  /**
+   * The job from the effective configuration (the cluster's, then {@code --set}) and the flags on
+   * top; validated here, in the client, so a bad setting fails the submission with its key.
+   */
+  InstructBlipJob job() {
+    Configuration conf = environment.configuration();
+    return new InstructBlipJob(
+        kafka.toSettings(conf),
+        stages.toSettings(conf, null),
+        imageSettings(conf),
+        RequestLimits.fromMap(RequestLimits.keysOf(conf.toMap())),
+        stages.modelName(conf));
   }
 
   /** The {@code instructblip.images.*} keys of {@code conf}, without the prefix. */

@@ -13,8 +13,19 @@ import picocli.CommandLine.Option;
  * StageSettings}); what neither sets takes the default.
  */
 public final class StageOptions {
+  /** The key of the served model's name in a Flink configuration. */
+  public static final String MODEL_NAME_KEY = StageSettings.CONFIG_PREFIX + "model.name";
+
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory.")
   Path model;
+
+  @Option(
+      names = "--model-name",
+      paramLabel = "NAME",
+      description =
+          "The served model's name (its manifest's name); given, the submitting machine needs no"
+              + " copy of the model (key instructblip.model.name).")
+  String modelName;
 
   @Option(names = "--device", description = "cpu, cuda, cuda:N or auto (default auto).")
   String device;
@@ -76,6 +87,14 @@ public final class StageOptions {
     put(values, StageSettings.LLM_TOKEN_BUDGET, llmTokenBudget);
     put(values, StageSettings.TIMEOUT, defaultTimeout);
     return StageSettings.fromMap(values);
+  }
+
+  /**
+   * The served model's name from {@code --model-name} or {@code instructblip.model.name}, or null
+   * when neither is set (the job then reads it from the model directory).
+   */
+  public String modelName(Configuration configuration) {
+    return modelName != null ? modelName : configuration.toMap().get(MODEL_NAME_KEY);
   }
 
   /** Whether {@code --model} was given. */

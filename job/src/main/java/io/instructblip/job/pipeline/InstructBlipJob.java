@@ -28,30 +28,65 @@ public final class InstructBlipJob {
   private final StageSettings stages;
   private final Map<String, String> imageSettings;
   private final RequestLimits limits;
+  private final String modelName;
 
   /**
-   * A job with the default {@link RequestLimits}.
+   * A job with the default {@link RequestLimits} that reads the served model's name from the model
+   * directory's manifest when it is built (so the submitting machine needs the model).
    *
    * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
    */
   public InstructBlipJob(
       KafkaSettings kafka, StageSettings stages, Map<String, String> imageSettings) {
-    this(kafka, stages, imageSettings, RequestLimits.defaults());
+    this(kafka, stages, imageSettings, RequestLimits.defaults(), null);
   }
 
-  /**
-   * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
-   * @param limits what one request may carry ({@code instructblip.limits.*})
-   */
+  /** A job with {@code limits}; the model's name from its manifest. */
   public InstructBlipJob(
       KafkaSettings kafka,
       StageSettings stages,
       Map<String, String> imageSettings,
       RequestLimits limits) {
+    this(kafka, stages, imageSettings, limits, null);
+  }
+
+  /**
+   * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
+   * @param limits what one request may carry ({@code instructblip.limits.*})
+   * @param modelName the served model's name (its manifest's {@code name}), or null to read it from
+   *     the model directory when the job is built
+   */
+  public InstructBlipJob(
+      KafkaSettings kafka,
+      StageSettings stages,
+      Map<String, String> imageSettings,
+      RequestLimits limits,
+      String modelName) {
     this.kafka = Objects.requireNonNull(kafka, "kafka");
     this.stages = Objects.requireNonNull(stages, "stages");
     this.imageSettings = Map.copyOf(imageSettings);
     this.limits = Objects.requireNonNull(limits, "limits");
+    this.modelName = modelName;
+  }
+
+  /** The Kafka settings the job was built with. */
+  public KafkaSettings kafka() {
+    return kafka;
+  }
+
+  /** The stage settings the job was built with. */
+  public StageSettings stages() {
+    return stages;
+  }
+
+  /** The {@code instructblip.images.*} settings (without the prefix). */
+  public Map<String, String> uriPolicy() {
+    return imageSettings;
+  }
+
+  /** What one request may carry. */
+  public RequestLimits limits() {
+    return limits;
   }
 
   /**
@@ -68,13 +103,13 @@ public final class InstructBlipJob {
    */
   public void addTo(
       StreamExecutionEnvironment env, UnaryOperator<DataStream<StageAnswer>> afterStages) {
-    RequestPipeline pipeline = new RequestPipeline(stages, imageSettings);
+    RequestPipeline pipeline = new RequestPipeline(stages, imageSettings, modelName);
     KafkaPipelineFactory factory = new KafkaPipelineFactory(kafka);
     DataStream<RawRecord> raw =
         env.fromSource(factory.requestSource(), WatermarkStrategy.noWatermarks(), "requests")
             .uid("requests");
     SingleOutputStreamOperator<RequestEnvelope> parsed =
-        raw.process(new ParseRequests(limits, pipeline.manifest().generationDefaults()))
+        raw.process(new ParseRequests(limits, pipeline.generationDefaults()))
             .name("parse")
             .uid("parse");
     pipeline

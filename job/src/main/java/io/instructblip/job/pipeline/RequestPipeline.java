@@ -1,5 +1,6 @@
 package io.instructblip.job.pipeline;
 
+import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.model.ModelDirectory;
 import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.flink.StageFailure;
@@ -11,6 +12,7 @@ import io.instructblip.flink.pipeline.StageSerializers;
 import io.instructblip.job.fetch.FetchSettings;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -40,7 +42,7 @@ import org.apache.flink.types.Either;
 public final class RequestPipeline {
   private final StageSettings stages;
   private final Map<String, String> imageSettings;
-  private final ModelManifest manifest;
+  private final GenerationDefaults generationDefaults;
   private final String model;
 
   /**
@@ -50,15 +52,42 @@ public final class RequestPipeline {
    * @param imageSettings the {@code instructblip.images.*} settings (without the prefix)
    */
   public RequestPipeline(StageSettings stages, Map<String, String> imageSettings) {
-    this.stages = Objects.requireNonNull(stages, "stages");
-    this.imageSettings = Map.copyOf(imageSettings);
-    this.manifest = ModelDirectory.open(Path.of(stages.engine().modelDir())).manifest();
-    this.model = manifest.name();
+    this(stages, imageSettings, null);
   }
 
-  /** The served model's manifest (its generation defaults bound what a request may ask). */
-  public ModelManifest manifest() {
-    return manifest;
+  /**
+   * @param modelName the served model's name; null reads it from the manifest here. Given, the
+   *     submitting machine needs no copy of the model: the manifest is read where it exists, and
+   *     otherwise the reference generation defaults bound what a request may ask.
+   */
+  public RequestPipeline(
+      StageSettings stages, Map<String, String> imageSettings, String modelName) {
+    this.stages = Objects.requireNonNull(stages, "stages");
+    this.imageSettings = Map.copyOf(imageSettings);
+    ModelManifest manifest = modelName == null ? manifest(stages.engine().modelDir()) : null;
+    if (modelName != null && Files.isDirectory(Path.of(stages.engine().modelDir()))) {
+      manifest = manifest(stages.engine().modelDir());
+    }
+    this.model = modelName != null ? modelName : manifest.name();
+    this.generationDefaults =
+        manifest != null ? manifest.generationDefaults() : GenerationDefaults.REFERENCE;
+  }
+
+  private static ModelManifest manifest(String modelDir) {
+    try {
+      return ModelDirectory.open(Path.of(modelDir)).manifest();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          e.getMessage()
+              + "; where the submitting machine has no copy of the model, set the served model's"
+              + " name with --model-name or instructblip.model.name",
+          e);
+    }
+  }
+
+  /** The served model's generation defaults (they bound what a request may ask). */
+  public GenerationDefaults generationDefaults() {
+    return generationDefaults;
   }
 
   /** The model name the responses carry (the manifest's {@code name}). */
