@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -49,6 +50,8 @@ public final class InferCommand implements Callable<Integer> {
       names = "--model",
       description = "Model directory (docs/model-format.md). Default: the bundled tiny demo model.")
   Path model;
+
+  @Mixin DemoOption demo;
 
   @Option(names = "--image", description = "Image file; repeat for the frames of a video.")
   List<Path> images = new ArrayList<>();
@@ -120,7 +123,7 @@ public final class InferCommand implements Callable<Integer> {
       err.println(e.code() + ": " + e.getMessage());
       return EXIT_REQUEST_FAILED;
     }
-    Path modelDir = model != null ? model : DemoModel.extract();
+    Path modelDir = model != null ? model : demo.extract();
     EngineConfig.Builder config = EngineConfig.builder(modelDir).session(sessionSettings());
     List<EngineResult> results;
     String modelName;
