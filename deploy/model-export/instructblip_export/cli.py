@@ -7,6 +7,8 @@ SUBCOMMANDS = {
     "export": ("instructblip_export.export_cmd", "write a model directory from a checkpoint folder or a preset"),
     "reference": ("instructblip_export.reference_cmd", "run the PyTorch reference end to end and print JSON"),
     "fixtures": ("instructblip_export.fixtures_cmd", "regenerate the committed tiny fixtures and golden files"),
+    "train-demo": ("instructblip_export.demo_train", "train the tiny demo model on the synthetic shapes task"),
+    "eval-demo": ("instructblip_export.demo_eval", "demo model accuracy on the held-out set; writes its golden file"),
 }
 
 

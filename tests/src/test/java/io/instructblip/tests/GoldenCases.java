@@ -53,6 +53,12 @@ public final class GoldenCases {
     }
   }
 
+  /**
+   * One held-out question of a demo model ({@code golden/<model>/heldout.json}): the request, the
+   * task type, the true answer and the PyTorch reference's answer.
+   */
+  public record DemoQuestion(EngineRequest request, String task, String truth, String expected) {}
+
   private GoldenCases() {}
 
   /** The fixtures folder (surefire sets {@code instructblip.fixtures}). */
@@ -84,15 +90,7 @@ public final class GoldenCases {
       for (JsonNode c : golden.get("cases")) {
         List<byte[]> images = new ArrayList<>();
         c.get("images").forEach(p -> images.add(bytes(p.asText())));
-        JsonNode p = c.get("params");
-        GenerationOverrides overrides =
-            GenerationOverrides.builder()
-                .maxNewTokens(p.get("max_new_tokens").asInt())
-                .minNewTokens(p.get("min_new_tokens").asInt())
-                .numBeams(p.get("num_beams").asInt())
-                .lengthPenalty(p.get("length_penalty").asDouble())
-                .repetitionPenalty(p.get("repetition_penalty").asDouble())
-                .build();
+        GenerationOverrides overrides = overrides(c.get("params"));
         List<String> candidates = new ArrayList<>();
         if (c.hasNonNull("candidates")) {
           c.get("candidates").forEach(t -> candidates.add(t.asText()));
@@ -119,5 +117,52 @@ public final class GoldenCases {
   /** The Kafka request of a reference case: its id, images (as bytes), instruction and options. */
   public static InferenceRequest.Builder request(Case c) {
     return c.kafkaRequest(InferenceRequest.newBuilder());
+  }
+
+  /** The held-out questions of a demo model, ids {@code q0, q1, ...}, as eval-demo asked them. */
+  public static List<DemoQuestion> demoQuestions(String model) {
+    try {
+      JsonNode golden =
+          JSON.readTree(
+              fixtures().resolve("golden").resolve(model).resolve("heldout.json").toFile());
+      GenerationOverrides greedy = overrides(golden.get("generation"));
+      List<DemoQuestion> questions = new ArrayList<>();
+      for (JsonNode q : golden.get("questions")) {
+        List<String> candidates = new ArrayList<>();
+        if (q.has("candidates")) {
+          q.get("candidates").forEach(t -> candidates.add(t.asText()));
+        }
+        EngineRequest request =
+            new EngineRequest(
+                "q" + questions.size(),
+                List.of(bytes(q.get("image").asText())),
+                q.get("instruction").asText(),
+                candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+                candidates,
+                candidates.isEmpty() ? greedy : GenerationOverrides.NONE);
+        questions.add(
+            new DemoQuestion(
+                request,
+                q.get("task").asText(),
+                q.get("answer").asText(),
+                q.get("expected").get("text").asText()));
+      }
+      return questions;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The generation parameters of a golden file ({@code max_new_tokens}, {@code num_beams}, ...).
+   */
+  private static GenerationOverrides overrides(JsonNode p) {
+    return GenerationOverrides.builder()
+        .maxNewTokens(p.get("max_new_tokens").asInt())
+        .minNewTokens(p.get("min_new_tokens").asInt())
+        .numBeams(p.get("num_beams").asInt())
+        .lengthPenalty(p.get("length_penalty").asDouble())
+        .repetitionPenalty(p.get("repetition_penalty").asDouble())
+        .build();
   }
 }

@@ -273,10 +273,21 @@ class InstructBlipJobITCase {
     assertEquals(0, exit, out.toString(StandardCharsets.UTF_8));
     List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
     assertEquals(4, lines.size(), "one answer per sample image: " + lines);
+    java.util.Set<String> texts = new java.util.HashSet<>();
     for (String line : lines) {
       InferenceResponse r = MessageCodec.responses().decode(line.getBytes(StandardCharsets.UTF_8));
       assertEquals(ResponseStatus.OK, r.getStatus(), line);
+      texts.add(r.getText().toString());
     }
+    // The PyTorch reference's captions of the sample images with demo-vicuna's default settings
+    // (beam 5, repetition penalty 1.5): the demo model's answers arrive unchanged through Kafka.
+    assertEquals(
+        java.util.Set.of(
+            "a small red circle",
+            "a small blue triangle and a small yellow square",
+            "a small white square, a small red circle and a small green triangle",
+            "a small white triangle, a small red square and a small green circle"),
+        texts);
   }
 
   private static InferenceRequest.Builder request(String id, String instruction) {

@@ -52,6 +52,8 @@ public final class InferCommand implements Callable<Integer> {
       description = "Model directory (docs/model-format.md). Default: the bundled tiny demo model.")
   Path model;
 
+  @Mixin DemoOption demo;
+
   @Option(names = "--image", description = "Image file; repeat for the frames of a video.")
   List<Path> images = new ArrayList<>();
 
@@ -99,7 +101,7 @@ public final class InferCommand implements Callable<Integer> {
                 .allowFileRoot(Path.of("/"))
                 .maxBytesPerImage(maxImageBytes)
                 .build());
-    Path modelDir = model != null ? model : DemoModel.extract();
+    Path modelDir = model != null ? model : demo.extract();
     EngineConfig.Builder config = EngineConfig.builder(modelDir).session(session);
     List<RequestsFile.Line> lines;
     List<EngineResult> results = new ArrayList<>();

@@ -43,6 +43,8 @@ public final class LocalCommand implements Callable<Integer> {
       description = "Images to submit (default: samples).")
   Path images;
 
+  @Mixin DemoOption demo;
+
   @Option(
       names = "--instruction",
       defaultValue = "What is in the image?",
@@ -78,7 +80,7 @@ public final class LocalCommand implements Callable<Integer> {
           "--kafka-port must be between 1 and 65535, or 0 for a free port; got " + kafkaPort);
       return 2;
     }
-    Path model = stages.hasModel() ? null : DemoModel.extract();
+    Path model = stages.hasModel() ? null : demo.extract();
     StageSettings stageSettings =
         stages.toSettings(new org.apache.flink.configuration.Configuration(), model);
     List<String> imagePaths = imagePaths();

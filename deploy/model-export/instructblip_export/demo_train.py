@@ -1,0 +1,276 @@
+"""`export.py train-demo`: train a tiny InstructBLIP on the synthetic shapes task (demo_task.py) and write an HF
+checkpoint folder, which `export.py export --checkpoint DIR` turns into a model directory.
+
+The model has the real architecture (ViT, instruction-aware Q-Former reading the instruction's tokens, language
+projection, a small LLaMA or T5) at a tiny size; every part is trained together from scratch (InstructBLIP froze
+the vision encoder and the LLM, which only makes sense for pretrained ones). Tokenizers are WordPiece with the
+task's whole words plus letters, so any instruction still tokenizes. Deterministic given the seed and the number
+of threads (CPU float sums depend on how work is split).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from typing import Dict, List
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from . import checkpoint, demo_task, preprocess
+from .configs import InstructBlipConfig, LlamaConfig, QFormerConfig, T5Config, VisionConfig
+from .modeling import InstructBlipModel, RMSNorm
+from .tokenization import (
+    FLANT5_SPECIALS,
+    QFORMER_SPECIALS,
+    VICUNA_SPECIALS,
+    Recipe,
+    WordPieceTokenizer,
+    load_tokenizer,
+)
+
+IMAGE_SIZE = 48
+FAMILIES = ("vicuna", "flant5")
+DEFAULT_STEPS = {"vicuna": 2200, "flant5": 2200}
+BATCH = 48
+TRAIN_SCENES = 6000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
+    parser.add_argument("--family", choices=FAMILIES, default="vicuna", help="LLM family (default: vicuna)")
+    parser.add_argument("--steps", type=int, help="optimizer steps (default: 2200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial weights (default 0)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def demo_config(family: str, qformer_vocab: int, llm_vocab: int) -> InstructBlipConfig:
+    vision = VisionConfig(
+        hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, image_size=IMAGE_SIZE,
+        patch_size=8,
+    )
+    qformer = QFormerConfig(
+        vocab_size=qformer_vocab, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+        max_position_embeddings=64, cross_attention_frequency=1, encoder_hidden_size=64,
+    )
+    if family == "vicuna":
+        text = LlamaConfig(
+            vocab_size=llm_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=128, bos_token_id=1, eos_token_id=2, pad_token_id=3,
+        )
+    else:
+        text = T5Config(
+            vocab_size=llm_vocab, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=4,
+            feed_forward_proj="gated-gelu", tie_word_embeddings=False, n_positions=128,
+        )
+    return InstructBlipConfig(vision_config=vision, qformer_config=qformer, text_config=text, num_query_tokens=8)
+
+
+def demo_vocabulary(specials) -> List[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = list(specials) + list(letters) + list("0123456789") + list(".,?!:;'-")
+    vocab += ["##" + c for c in letters]
+    for w in demo_task.vocabulary_words():
+        if w not in vocab:
+            vocab.append(w)
+    return vocab
+
+
+def write_tokenizers(folder: str, family: str) -> None:
+    """The checkpoint's tokenizer files, as an HF checkpoint has them."""
+    os.makedirs(os.path.join(folder, "qformer_tokenizer"), exist_ok=True)
+    qformer = WordPieceTokenizer(demo_vocabulary(QFORMER_SPECIALS), unk_token="[UNK]", special_tokens=QFORMER_SPECIALS)
+    qformer.save(os.path.join(folder, "qformer_tokenizer", "tokenizer.json"))
+    _write_json(
+        os.path.join(folder, "qformer_tokenizer", "special_tokens_map.json"),
+        {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]",
+         "mask_token": "[MASK]"},
+    )
+    if family == "vicuna":
+        llm = WordPieceTokenizer(demo_vocabulary(VICUNA_SPECIALS), unk_token="<unk>", special_tokens=VICUNA_SPECIALS)
+        special = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+        config = dict(special, add_bos_token=True, add_eos_token=False)
+    else:
+        llm = WordPieceTokenizer(demo_vocabulary(FLANT5_SPECIALS), unk_token="<unk>", special_tokens=FLANT5_SPECIALS)
+        special = {"eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+        config = dict(special)
+    llm.save(os.path.join(folder, "tokenizer.json"))
+    _write_json(os.path.join(folder, "special_tokens_map.json"), special)
+    _write_json(os.path.join(folder, "tokenizer_config.json"), config)
+
+
+def _write_json(path: str, data) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def write_preprocessor_config(folder: str) -> None:
+    _write_json(
+        os.path.join(folder, "preprocessor_config.json"),
+        {
+            "do_convert_rgb": True,
+            "do_normalize": True,
+            "do_rescale": True,
+            "do_resize": True,
+            "image_mean": list(preprocess.DEFAULT_MEAN),
+            "image_std": list(preprocess.DEFAULT_STD),
+            "resample": 3,
+            "rescale_factor": 1.0 / 255.0,
+            "size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE},
+        },
+    )
+
+
+@torch.no_grad()
+def init_trainable(model: torch.nn.Module, seed: int) -> None:
+    """Small normal weights (std fan_in^-1/2, embeddings and learned tokens 0.02), zero biases, unit norms."""
+    generator = torch.Generator().manual_seed(seed)
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if isinstance(module, (torch.nn.LayerNorm, RMSNorm)):
+                param.fill_(1.0 if name == "weight" else 0.0)
+            elif name in ("bias", "q_bias", "v_bias"):
+                param.zero_()
+            elif isinstance(module, torch.nn.Embedding) or name in (
+                    "class_embedding", "position_embedding", "query_tokens"):
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.02)
+            else:
+                fan_in = param[0].numel()
+                param.copy_(torch.randn(param.shape, generator=generator) * fan_in**-0.5)
+
+
+class Batcher:
+    """Training batches: random scenes of a pre-rendered pool, a random task and template for each row."""
+
+    def __init__(self, recipe: Recipe, family: str, seed: int, scenes: int):
+        self.recipe = recipe
+        self.family = family
+        self.rng = random.Random(seed + 1)
+        scene_rng = random.Random(seed)
+        self.scenes = [demo_task.random_scene(scene_rng) for _ in range(scenes)]
+        pixels = [preprocess.resize_rgb(preprocess.open_image(demo_task.render(s)), IMAGE_SIZE) for s in self.scenes]
+        self.pixels = torch.from_numpy(np.stack([preprocess.normalize(p) for p in pixels]))
+        self.special = recipe.special_tokens
+        self._cache: Dict[str, tuple] = {}
+
+    def _ids(self, instruction: str):
+        if instruction not in self._cache:
+            self._cache[instruction] = (self.recipe.qformer_ids(instruction), self.recipe.prompt_ids(instruction))
+        return self._cache[instruction]
+
+    def next(self, size: int):
+        idx = [self.rng.randrange(len(self.scenes)) for _ in range(size)]
+        rows = []
+        for i in idx:
+            task = self.rng.choice(demo_task.TASKS)
+            ex = demo_task.make_example(self.rng, self.scenes[i], task, held_out=False)
+            q, p = self._ids(ex.instruction)
+            rows.append((q, p, self.recipe.candidate_ids(ex.answer)))  # answer ids + EOS
+        return self.pixels[idx], rows
+
+
+def _pad(seqs, value):
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), value, dtype=torch.int64)
+    mask = torch.zeros((len(seqs), width), dtype=torch.int64)
+    for r, s in enumerate(seqs):
+        ids[r, : len(s)] = torch.tensor(s, dtype=torch.int64)
+        mask[r, : len(s)] = 1
+    return ids, mask
+
+
+def loss_on_batch(model: InstructBlipModel, pixels, rows, special) -> torch.Tensor:
+    """Cross-entropy of the answer tokens (and EOS) given image and instruction, as the runtime runs the model."""
+    image_embeds = model.vision_model(pixels)
+    q_ids, q_mask = _pad([r[0] for r in rows], special["qformer_pad"])
+    queries = model.query_output(image_embeds, q_ids, q_mask)
+    num_q = queries.shape[1]
+    lm = model.language_model
+    if model.llm_family == "decoder_only":
+        seqs = [r[1] + r[2][:-1] for r in rows]
+        ids, mask = _pad(seqs, special["llm_pad"])
+        embeds = torch.cat([queries, lm.embed(ids)], dim=1)
+        full_mask = torch.cat([torch.ones((len(rows), num_q), dtype=torch.int64), mask], dim=1)
+        positions = torch.arange(embeds.shape[1]).unsqueeze(0).expand(len(rows), -1)
+        logits, _ = lm(embeds, full_mask, positions, lm.empty_past(len(rows)))
+        labels = torch.full(full_mask.shape, -100, dtype=torch.int64)
+        for r, (_, prompt, answer) in enumerate(rows):
+            start = num_q + len(prompt) - 1  # the last prompt position predicts the first answer token
+            labels[r, start : start + len(answer)] = torch.tensor(answer)
+    else:
+        enc_ids, enc_mask = _pad([r[1] for r in rows], special["llm_pad"])
+        enc_embeds = torch.cat([queries, lm.embed(enc_ids)], dim=1)
+        enc_full = torch.cat([torch.ones((len(rows), num_q), dtype=torch.int64), enc_mask], dim=1)
+        states = lm.encoder.encode(enc_embeds, enc_full)
+        dec_ids, dec_mask = _pad([[special["decoder_start"]] + r[2][:-1] for r in rows], special["llm_pad"])
+        hidden, _ = lm.decoder.decode(lm.embed(dec_ids), dec_mask, enc_full, None, lm.decoder.cross_kv(states))
+        logits = lm.logits(hidden)
+        labels = torch.full(dec_mask.shape, -100, dtype=torch.int64)
+        for r, (_, _, answer) in enumerate(rows):
+            labels[r, : len(answer)] = torch.tensor(answer)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+def train(out: str, family: str, steps: int, seed: int, threads: int, scenes: int = TRAIN_SCENES) -> Dict:
+    """Trains from scratch and writes the checkpoint folder `out`; returns what training.json records."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    os.makedirs(out, exist_ok=True)
+    write_tokenizers(out, family)
+    write_preprocessor_config(out)
+    qtok = load_tokenizer(os.path.join(out, "qformer_tokenizer", "tokenizer.json"))
+    ltok = load_tokenizer(os.path.join(out, "tokenizer.json"))
+    config = demo_config(family, qtok.vocab_size, ltok.vocab_size)
+    _write_json(os.path.join(out, "config.json"), config.to_hf_dict())
+    fields = checkpoint.tokenizer_recipe(out, config)
+    recipe = Recipe(qtok, ltok, fields["special_tokens"], fields["prompt"], append_eos=True)
+    model = InstructBlipModel(config)
+    init_trainable(model, seed)
+    model.train()
+    started = time.time()
+    batcher = Batcher(recipe, family, seed, scenes)
+    _log(f"rendered {scenes} scenes in {time.time() - started:.1f} s; "
+         f"{sum(p.numel() for p in model.parameters())} parameters")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2.5e-3, weight_decay=0.01, betas=(0.9, 0.98))
+    warmup = min(100, steps // 10)
+    def learning_rate_factor(step):  # linear warm-up, then cosine decay to zero
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
+    running = None
+    for step in range(steps):
+        pixels, rows = batcher.next(BATCH)
+        loss = loss_on_batch(model, pixels, rows, recipe.special_tokens)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if step % 100 == 0 or step == steps - 1:
+            _log(f"step {step}/{steps} loss {running:.4f} ({time.time() - started:.0f} s)")
+    model.eval()
+    checkpoint.write_safetensors(os.path.join(out, "model.safetensors"), model.state_dict())
+    info = {"family": family, "steps": steps, "seed": seed, "threads": threads, "batch": BATCH,
+            "train_scenes": scenes, "final_loss": round(running, 4),
+            "seconds": round(time.time() - started, 1)}
+    _write_json(os.path.join(out, "training.json"), info)
+    return info
+
+
+def run(args: argparse.Namespace) -> int:
+    steps = args.steps or DEFAULT_STEPS[args.family]
+    info = train(args.out, args.family, steps, args.seed, args.threads)
+    _log(f"wrote {args.out} ({info['seconds']} s); export it with: export.py export --checkpoint {args.out} "
+         "--out MODEL_DIR")
+    return 0

@@ -1,0 +1,94 @@
+"""The demo task generator and the demo training are deterministic; the committed demo files are what they write."""
+import filecmp
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from instructblip_export import checkpoint, demo_eval, demo_task, demo_train  # noqa: E402
+from instructblip_export.tokenization import load_tokenizer  # noqa: E402
+
+FIXTURES = demo_eval.FIXTURES
+
+
+class DemoTaskTest(unittest.TestCase):
+    def test_examples_and_images_are_identical_for_one_seed(self):
+        a = demo_task.training_examples(7, 30)
+        b = demo_task.training_examples(7, 30)
+        self.assertEqual(a, b)
+        self.assertEqual([demo_task.render(s) for s, _ in a], [demo_task.render(s) for s, _ in b])
+        self.assertNotEqual(a, demo_task.training_examples(8, 30))
+
+    def test_held_out_set_has_every_task_and_both_kinds_of_templates(self):
+        scenes = demo_task.evaluation_examples(demo_eval.EVAL_SEED, 10)
+        examples = [e for _, exs in scenes for e in exs]
+        self.assertEqual(set(demo_task.TASKS), {e.task for e in examples})
+        held_out = {e.template for e in examples if e.held_out_template}
+        seen = {t for ts in demo_task.TRAIN_TEMPLATES.values() for t in ts}
+        self.assertTrue(held_out)
+        self.assertFalse(held_out & seen)
+
+    def test_answers_are_true_of_the_scene(self):
+        for scene, ex in demo_task.training_examples(3, 300):
+            if ex.task == "count":
+                self.assertIn(ex.answer, demo_task.NUMBERS)
+            if ex.task == "choice":
+                self.assertIn(ex.answer, ex.candidates)
+                self.assertEqual(3, len(set(ex.candidates)))
+            if ex.task == "caption":
+                self.assertEqual(len(scene.shapes), ex.answer.count(" a ") + 1)
+            if ex.task == "yesno":
+                kind_colour = [(s.kind, s.colour) for s in scene.shapes]
+                said = [w for w in ex.instruction.rstrip("?").split() if w in demo_task.COLOURS]
+                self.assertIn(ex.answer, ("yes", "no"))
+                self.assertTrue(said)
+
+    def test_every_instruction_and_answer_tokenizes_without_unknown_tokens(self):
+        with tempfile.TemporaryDirectory() as d:
+            demo_train.write_tokenizers(d, "vicuna")
+            llm = load_tokenizer(os.path.join(d, "tokenizer.json"))
+            qformer = load_tokenizer(os.path.join(d, "qformer_tokenizer", "tokenizer.json"))
+            for _, ex in demo_task.training_examples(5, 200) + [
+                (s, e) for s, es in demo_task.evaluation_examples(5, 20) for e in es
+            ]:
+                for text in (ex.instruction, ex.answer):
+                    self.assertNotIn(llm.vocab["<unk>"], llm.encode(text), text)
+                    self.assertNotIn(qformer.vocab["[UNK]"], qformer.encode(text), text)
+                self.assertEqual(ex.answer, llm.decode(llm.encode(ex.answer)))
+
+
+class DemoTrainingTest(unittest.TestCase):
+    def train_twice(self, family):
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            demo_train.train(a, family, steps=3, seed=5, threads=1, scenes=16)
+            demo_train.train(b, family, steps=3, seed=5, threads=1, scenes=16)
+            for name in ("model.safetensors", "config.json", "tokenizer.json", "qformer_tokenizer/tokenizer.json"):
+                self.assertTrue(filecmp.cmp(os.path.join(a, name), os.path.join(b, name), shallow=False), name)
+            model = checkpoint.load_model(a)  # an HF-layout checkpoint the export reads strictly
+            self.assertEqual(demo_train.IMAGE_SIZE, model.config.vision_config.image_size)
+
+    def test_vicuna_training_is_deterministic_and_writes_a_loadable_checkpoint(self):
+        self.train_twice("vicuna")
+
+    def test_flant5_training_is_deterministic_and_writes_a_loadable_checkpoint(self):
+        self.train_twice("flant5")
+
+
+@unittest.skipUnless(os.path.isdir(os.path.join(FIXTURES, "demo-samples")), "no committed demo files")
+class CommittedDemoFilesTest(unittest.TestCase):
+    def test_sample_and_held_out_images_are_what_the_generator_writes(self):
+        with tempfile.TemporaryDirectory() as d:
+            names = demo_eval.write_samples(d)
+            for name in names:
+                self.assertTrue(
+                    filecmp.cmp(os.path.join(d, "demo-samples", name), os.path.join(FIXTURES, "demo-samples", name),
+                                shallow=False), name)
+            scenes = demo_task.evaluation_examples(demo_eval.EVAL_SEED, demo_eval.EVAL_SCENES)
+            for rel in demo_eval.write_images(d, scenes):
+                self.assertTrue(filecmp.cmp(os.path.join(d, rel), os.path.join(FIXTURES, rel), shallow=False), rel)
+
+
+if __name__ == "__main__":
+    unittest.main()
