@@ -157,7 +157,11 @@ public final class RequestPipeline {
 
     @Override
     public ResponseEnvelope map(StageAnswer answer) {
-      return new Responses(model, Clock.systemUTC()).answered(answer);
+      try {
+        return new Responses(model, Clock.systemUTC()).answered(answer);
+      } catch (RuntimeException e) {
+        return Responses.unexpected(answer.result().id(), e);
+      }
     }
   }
 
@@ -172,7 +176,11 @@ public final class RequestPipeline {
 
     @Override
     public ResponseEnvelope map(StageFailure failure) {
-      return new Responses(model, Clock.systemUTC()).failed(failure);
+      try {
+        return new Responses(model, Clock.systemUTC()).failed(failure);
+      } catch (RuntimeException e) {
+        return Responses.unexpected(failure.requestId(), e);
+      }
     }
   }
 }
