@@ -22,6 +22,16 @@ public final class EngineException extends RuntimeException {
     this.code = Objects.requireNonNull(code, "code");
   }
 
+  /**
+   * {@code e} itself when it is the engine's exception, else an {@code INTERNAL} failure whose
+   * message is {@code what: e}: so one request's unexpected failure is answered with a code.
+   */
+  public static EngineException orInternal(RuntimeException e, String what) {
+    return e instanceof EngineException engine
+        ? engine
+        : new EngineException(ErrorCode.INTERNAL, what + ": " + e, e);
+  }
+
   /** The stable code of this failure. */
   public ErrorCode code() {
     return code;

@@ -168,7 +168,9 @@ public final class InstructBlipEngine implements AutoCloseable {
       try {
         pending.add(preparer.prepare(internal));
       } catch (RuntimeException e) {
-        results[i] = EngineResult.failed(r.id(), asEngineException(e), StageTimings.ZERO);
+        results[i] =
+            EngineResult.failed(
+                r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
       }
       if (pending.size() == maxVisionBatch || (i == requests.size() - 1 && !pending.isEmpty())) {
         visual(pending, waiting, results, requests);
@@ -203,13 +205,6 @@ public final class InstructBlipEngine implements AutoCloseable {
     return List.of(results);
   }
 
-  /** {@code e} as the engine's exception; one that is not is an {@code INTERNAL} failure. */
-  private static EngineException asEngineException(RuntimeException e) {
-    return e instanceof EngineException engine
-        ? engine
-        : new EngineException(ErrorCode.INTERNAL, "unexpected failure: " + e, e);
-  }
-
   private void visual(
       List<PreparedRequest> batch,
       Deque<GenerationLoop.Job> waiting,
@@ -238,7 +233,10 @@ public final class InstructBlipEngine implements AutoCloseable {
       PreparedRequest r = batch.get(0);
       int index = Integer.parseInt(r.id());
       results[index] =
-          EngineResult.failed(requests.get(index).id(), asEngineException(e), r.timings());
+          EngineResult.failed(
+              requests.get(index).id(),
+              EngineException.orInternal(e, "unexpected failure"),
+              r.timings());
     }
   }
 

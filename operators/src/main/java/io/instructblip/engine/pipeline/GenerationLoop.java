@@ -369,14 +369,9 @@ public final class GenerationLoop<S> {
    * (the loop never lets one job's failure escape to the others).
    */
   private static EngineResult failed(Job job, RuntimeException e, long startNanos) {
-    EngineException error =
-        e instanceof EngineException engine
-            ? engine
-            : new EngineException(
-                ErrorCode.INTERNAL, "unexpected failure in the LLM stage: " + e, e);
     return EngineResult.failed(
         job.request().id(),
-        error,
+        EngineException.orInternal(e, "unexpected failure in the LLM stage"),
         job.request().timings().withLlm((System.nanoTime() - startNanos) / 1_000));
   }
 }
