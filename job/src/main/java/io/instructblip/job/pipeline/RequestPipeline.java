@@ -64,10 +64,9 @@ public final class RequestPipeline {
       StageSettings stages, Map<String, String> imageSettings, String modelName) {
     this.stages = Objects.requireNonNull(stages, "stages");
     this.imageSettings = Map.copyOf(imageSettings);
-    ModelManifest manifest = modelName == null ? manifest(stages.engine().modelDir()) : null;
-    if (modelName != null && Files.isDirectory(Path.of(stages.engine().modelDir()))) {
-      manifest = manifest(stages.engine().modelDir());
-    }
+    String modelDir = stages.engine().modelDir();
+    ModelManifest manifest =
+        modelName == null || Files.isDirectory(Path.of(modelDir)) ? manifest(modelDir) : null;
     this.model = modelName != null ? modelName : manifest.name();
     this.generationDefaults =
         manifest != null ? manifest.generationDefaults() : GenerationDefaults.REFERENCE;
