@@ -1,6 +1,6 @@
 package io.instructblip.job.cli;
 
-import io.instructblip.engine.RequestLimits;
+import io.instructblip.job.config.LimitsConfigOptions;
 import io.instructblip.job.fetch.FetchSettings;
 import io.instructblip.job.fetch.UriPolicy;
 import io.instructblip.job.pipeline.InstructBlipJob;
@@ -48,7 +48,7 @@ public final class RunCommand implements Callable<Integer> {
         kafka.toSettings(conf),
         stages.toSettings(conf, null),
         imageSettings(conf),
-        RequestLimits.fromMap(RequestLimits.keysOf(conf.toMap())),
+        LimitsConfigOptions.fromConfiguration(conf),
         stages.modelName(conf));
   }
 
