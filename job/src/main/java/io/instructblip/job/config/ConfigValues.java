@@ -141,7 +141,7 @@ public final class ConfigValues {
     for (String key : conf.toMap().keySet()) {
       if (prefixes.stream().anyMatch(key::startsWith)
           && !keys.contains(key)
-          && passThrough.stream().noneMatch(key::startsWith)) {
+          && passThrough.stream().noneMatch(p -> key.startsWith(p) && key.length() > p.length())) {
         StringBuilder list = new StringBuilder(String.join(", ", keys));
         passThrough.forEach(p -> list.append(", ").append(p).append("<name>"));
         throw new IllegalArgumentException("unknown setting " + key + "; known: " + list);

@@ -2,6 +2,7 @@ package io.instructblip.job.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.schema.WireFormat;
 import java.time.Duration;
@@ -87,6 +88,12 @@ class KafkaSettingsTest {
             + " instructblip.kafka.transaction-timeout, instructblip.kafka.response-format,"
             + " instructblip.kafka.property.<name>",
         () -> KafkaSettings.fromMap(Map.of("bootstrap-servers", "b:1", "request-topics", "x")));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KafkaSettings.fromMap(Map.of("bootstrap-servers", "b:1", "property.", "x")))
+            .getMessage()
+            .startsWith("unknown setting instructblip.kafka.property.; known:"));
     assertMessage(
         "instructblip.kafka.starting-offsets must be one of earliest, latest, committed, got"
             + " \"newest\"",
