@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * One engine and the thread that feeds it: rows from every predict function that shares it (all
@@ -23,7 +24,8 @@ import java.util.concurrent.TimeUnit;
 final class RowBatcher implements AutoCloseable {
   private record Pending(EngineRequest request, CompletableFuture<EngineResult> result) {}
 
-  private final InstructBlipEngine engine;
+  private final Function<List<EngineRequest>, List<EngineResult>> infer;
+  private final AutoCloseable engine;
   private final int maxRows;
   private final long maxWaitNanos;
   private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -31,6 +33,19 @@ final class RowBatcher implements AutoCloseable {
   private volatile boolean closed;
 
   RowBatcher(InstructBlipEngine engine, int maxRows, Duration maxWait) {
+    this(requests -> engine.infer(requests, maxRows, maxRows), engine, maxRows, maxWait);
+  }
+
+  /**
+   * @param infer answers a batch, results in request order
+   * @param engine closed with the batcher
+   */
+  RowBatcher(
+      Function<List<EngineRequest>, List<EngineResult>> infer,
+      AutoCloseable engine,
+      int maxRows,
+      Duration maxWait) {
+    this.infer = infer;
     this.engine = engine;
     this.maxRows = maxRows;
     this.maxWaitNanos = maxWait.toNanos();
@@ -86,7 +101,7 @@ final class RowBatcher implements AutoCloseable {
     batch.forEach(p -> requests.add(p.request()));
     List<EngineResult> results;
     try {
-      results = engine.infer(requests, maxRows, maxRows);
+      results = infer.apply(requests);
     } catch (RuntimeException e) {
       batch.forEach(p -> p.result().complete(failed(p.request(), "the engine failed: " + e)));
       return;
@@ -102,7 +117,7 @@ final class RowBatcher implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() throws Exception {
     closed = true;
     worker.interrupt();
     worker.join(TimeUnit.SECONDS.toMillis(30));
