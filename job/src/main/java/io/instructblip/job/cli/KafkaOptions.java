@@ -63,7 +63,9 @@ public final class KafkaOptions {
   @Option(
       names = "--response-format",
       paramLabel = "FORMAT",
-      description = "avro or json: the wire format of responses.")
+      description =
+          "avro, json or registry (Schema Registry framing; needs instructblip.registry.url):"
+              + " the wire format of responses.")
   String responseFormat;
 
   @Option(

@@ -1,5 +1,6 @@
 package io.instructblip.job.config;
 
+import io.instructblip.job.registry.RegistryOptions;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.ConfigOption;
@@ -7,9 +8,9 @@ import org.apache.flink.configuration.ConfigOption;
 /**
  * Every {@code instructblip.*} configuration key of the job, in one registry: the options of each
  * settings group ({@link StageConfigOptions}, {@link KafkaConfigOptions}, {@link
- * ImageConfigOptions}, {@link LimitsConfigOptions}) and the prefixes whose keys pass through to a
- * client (Kafka client properties). The README's configuration table is checked against it ({@code
- * InstructBlipOptionsTest}), and so are the deploy files' settings.
+ * ImageConfigOptions}, {@link LimitsConfigOptions}, {@link RegistryOptions}) and the prefixes whose
+ * keys pass through to a client (Kafka client properties). The README's configuration table is
+ * checked against it ({@code InstructBlipOptionsTest}), and so are the deploy files' settings.
  */
 public final class InstructBlipOptions {
   private InstructBlipOptions() {}
@@ -20,7 +21,8 @@ public final class InstructBlipOptions {
             StageConfigOptions.ALL,
             KafkaConfigOptions.ALL,
             ImageConfigOptions.ALL,
-            LimitsConfigOptions.ALL)
+            LimitsConfigOptions.ALL,
+            RegistryOptions.ALL)
         .flatMap(List::stream)
         .toList();
   }
