@@ -36,7 +36,7 @@ public final class EngineBench {
   }
 
   /** Runs every measurement and prints a table. */
-  public void run(int[] visionBatches, int[] decodeSequences, int shortContext, int longContext) {
+  public void run(int[] visionBatches, int[] decodeSequences, int[] contexts) {
     ModelManifest m = engine.manifest();
     out.printf(
         Locale.ROOT,
@@ -90,18 +90,25 @@ public final class EngineBench {
           step.median());
       out.flush();
     }
-    out.println("== one decode step (1 sequence) by context length: the KV cache keeps it flat");
-    Measurement shortStep = contextStep(shortContext);
-    Measurement longStep = contextStep(longContext);
-    out.printf(
-        Locale.ROOT,
-        "context %4d: %8.3f ms   context %4d: %8.3f ms   ratio %.2f%n",
-        shortContext,
-        shortStep.median(),
-        longContext,
-        longStep.median(),
-        longStep.median() / shortStep.median());
-    out.flush();
+    out.println(
+        "== one decode step (1 sequence) by context length, and the bytes it copies between the"
+            + " Java heap and ONNX Runtime");
+    double first = 0;
+    for (int context : contexts) {
+      ContextStep step = contextStep(context);
+      if (first == 0) {
+        first = step.time().median();
+      }
+      out.printf(
+          Locale.ROOT,
+          "context %4d: step %7.2f ms, host bytes/step %d, ratio to context %d %.2f%n",
+          context,
+          step.time().median(),
+          step.hostBytes(),
+          contexts[0],
+          step.time().median() / first);
+      out.flush();
+    }
   }
 
   /** The median time of one step with {@code sequences} greedy sequences running. */
@@ -139,7 +146,7 @@ public final class EngineBench {
    * One step of one sequence whose context is {@code context} positions: the model is started on
    * {@code context} random input embeddings (the prompt's content does not change the cost).
    */
-  private Measurement contextStep(int context) {
+  private ContextStep contextStep(int context) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     PreparedRequest p =
         engine
@@ -161,8 +168,13 @@ public final class EngineBench {
     }
     GenerationLoop<?> loop = engine.newGenerationLoop();
     loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
-    return Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
+    Measurement time =
+        Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
+    return new ContextStep(time, loop.lastStepHostBytes());
   }
+
+  /** The time of a decode step at one context length and the host bytes of its last run. */
+  private record ContextStep(Measurement time, long hostBytes) {}
 
   /** Greedy, no penalty, exactly {@code tokens} new tokens (EOS cannot end it early). */
   static GenerationOverrides exactly(int tokens) {

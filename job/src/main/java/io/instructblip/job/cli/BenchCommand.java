@@ -114,11 +114,14 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Running sequences for decode throughput (default: ${DEFAULT-VALUE}).")
   int[] decodeSequences;
 
-  @Option(names = "--short-context", defaultValue = "16")
-  int shortContext;
-
-  @Option(names = "--long-context", defaultValue = "128")
-  int longContext;
+  @Option(
+      names = "--contexts",
+      split = ",",
+      defaultValue = "16,128,512",
+      description =
+          "engine: context lengths of the one-sequence decode step; ratios are to the first"
+              + " (default: ${DEFAULT-VALUE}).")
+  int[] contexts;
 
   @Override
   public Integer call() throws Exception {
@@ -180,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
             .build();
     try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
       new EngineBench(engine, bytes, warmup, runs, out)
-          .run(visionBatches, decodeSequences, shortContext, longContext);
+          .run(visionBatches, decodeSequences, contexts);
     }
     return 0;
   }

@@ -11,6 +11,7 @@ import io.instructblip.engine.generate.Ranking;
 import io.instructblip.engine.generate.Search;
 import io.instructblip.engine.generate.SearchResult;
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.HostTraffic;
 import io.instructblip.engine.stage.TokenEmbedder;
 import io.instructblip.engine.text.PromptBuilder;
 import java.util.ArrayList;
@@ -84,6 +85,7 @@ public final class GenerationLoop<S> {
   private final TokenEmbedder embedder;
   private final PromptBuilder prompts;
   private final List<Running<S>> running = new ArrayList<>();
+  private long lastStepHostBytes;
 
   GenerationLoop(LlmBackend<S> backend, TokenEmbedder embedder, PromptBuilder prompts) {
     this.backend = Objects.requireNonNull(backend, "backend");
@@ -103,6 +105,14 @@ public final class GenerationLoop<S> {
       rows += r.search.rows();
     }
     return rows;
+  }
+
+  /**
+   * The bytes the last model run of {@link #step} copied between the Java heap and ONNX Runtime
+   * (see {@link HostTraffic}): the llm stage's per-step host traffic.
+   */
+  public long lastStepHostBytes() {
+    return lastStepHostBytes;
   }
 
   /** Whether no sequence is running. */
@@ -240,7 +250,12 @@ public final class GenerationLoop<S> {
     for (Running<S> r : batch) {
       states.add(r.state);
     }
-    return backend.step(states, tokens);
+    long before = HostTraffic.bytes();
+    try {
+      return backend.step(states, tokens);
+    } finally {
+      lastStepHostBytes = HostTraffic.bytes() - before;
+    }
   }
 
   private static long[] nextTokens(Running<?> r) {
