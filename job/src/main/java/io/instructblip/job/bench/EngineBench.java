@@ -8,10 +8,13 @@ import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.engine.pipeline.PreparedRequest;
+import io.instructblip.engine.stage.KvStorage;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -35,8 +38,12 @@ public final class EngineBench {
     this.out = out;
   }
 
-  /** Runs every measurement and prints a table. */
-  public void run(int[] visionBatches, int[] decodeSequences, int[] contexts) {
+  /**
+   * Runs every measurement and prints a table; the LLM measurements run once per KV cache storage,
+   * interleaved, so that the backends are compared under the same load.
+   */
+  public void run(
+      int[] visionBatches, int[] decodeSequences, int[] contexts, List<KvStorage> storages) {
     ModelManifest m = engine.manifest();
     out.printf(
         Locale.ROOT,
@@ -79,40 +86,56 @@ public final class EngineBench {
           qformer.median());
       out.flush();
     }
-    out.println("== decode, tokens/s by running sequences (greedy, one step = one token each)");
+    out.println(
+        "== decode, tokens/s by running sequences (greedy, one step = one token each), by KV cache"
+            + " storage (native: the default backend; heap: the fallback)");
     for (int sequences : decodeSequences) {
-      Measurement step = decodeStep(sequences);
-      out.printf(
-          Locale.ROOT,
-          "running %3d  %9.1f tokens/s   step %8.2f ms%n",
-          sequences,
-          sequences * 1000 / step.median(),
-          step.median());
-      out.flush();
+      for (KvStorage storage : storages) {
+        Measurement step = decodeStep(sequences, storage);
+        out.printf(
+            Locale.ROOT,
+            "[%s] running %3d  %9.1f tokens/s   step %8.2f ms%n",
+            storage.wireName(),
+            sequences,
+            sequences * 1000 / step.median(),
+            step.median());
+        out.flush();
+      }
     }
     out.println(
         "== one decode step (1 sequence) by context length, and the bytes it copies between the"
             + " Java heap and ONNX Runtime");
-    double first = 0;
+    Map<KvStorage, Double> first = new EnumMap<>(KvStorage.class);
+    Map<KvStorage, Double> last = new EnumMap<>(KvStorage.class);
     for (int context : contexts) {
-      ContextStep step = contextStep(context);
-      if (first == 0) {
-        first = step.time().median();
+      for (KvStorage storage : storages) {
+        ContextStep step = contextStep(context, storage);
+        first.putIfAbsent(storage, step.time().median());
+        last.put(storage, step.time().median());
+        out.printf(
+            Locale.ROOT,
+            "[%s] context %d: step %.2f ms, host bytes/step %d%n",
+            storage.wireName(),
+            context,
+            step.time().median(),
+            step.hostBytes());
+        out.flush();
       }
+    }
+    for (KvStorage storage : storages) {
       out.printf(
           Locale.ROOT,
-          "context %4d: step %7.2f ms, host bytes/step %d, ratio to context %d %.2f%n",
-          context,
-          step.time().median(),
-          step.hostBytes(),
+          "[%s] step time ratio, context %d vs %d: %.2f%n",
+          storage.wireName(),
+          contexts[contexts.length - 1],
           contexts[0],
-          step.time().median() / first);
-      out.flush();
+          last.get(storage) / first.get(storage));
     }
+    out.flush();
   }
 
   /** The median time of one step with {@code sequences} greedy sequences running. */
-  private Measurement decodeStep(int sequences) {
+  private Measurement decodeStep(int sequences, KvStorage storage) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     List<GenerationLoop.Job> jobs = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
@@ -132,13 +155,14 @@ public final class EngineBench {
               .get(0);
       jobs.add(new GenerationLoop.Job(p, queries));
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop();
+    GenerationLoop<?> loop = engine.newGenerationLoop(storage);
     loop.admit(jobs);
     Measurement m =
         Measurement.of("decode step x" + sequences, warmup, runs, () -> check(loop.step()));
     if (loop.runningSequences() != sequences) {
       throw new IllegalStateException("a benchmark sequence stopped early");
     }
+    loop.close();
     return m;
   }
 
@@ -146,7 +170,7 @@ public final class EngineBench {
    * One step of one sequence whose context is {@code context} positions: the model is started on
    * {@code context} random input embeddings (the prompt's content does not change the cost).
    */
-  private ContextStep contextStep(int context) {
+  private ContextStep contextStep(int context, KvStorage storage) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     PreparedRequest p =
         engine
@@ -166,11 +190,13 @@ public final class EngineBench {
     for (int i = 0; i < data.length; i++) {
       data[i] = (float) random.nextGaussian() * 0.1f;
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop();
+    GenerationLoop<?> loop = engine.newGenerationLoop(storage);
     loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
     Measurement time =
         Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
-    return new ContextStep(time, loop.lastStepHostBytes());
+    long hostBytes = loop.lastStepHostBytes();
+    loop.close();
+    return new ContextStep(time, hostBytes);
   }
 
   /** The time of a decode step at one context length and the host bytes of its last run. */

@@ -4,6 +4,7 @@ import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
+import io.instructblip.engine.stage.KvStorage;
 import io.instructblip.job.bench.AnnotateBench;
 import io.instructblip.job.bench.EngineBench;
 import io.instructblip.job.bench.KafkaBench;
@@ -115,6 +116,15 @@ public final class BenchCommand implements Callable<Integer> {
   int[] decodeSequences;
 
   @Option(
+      names = "--kv-cache",
+      split = ",",
+      defaultValue = "native,heap",
+      description =
+          "engine: KV cache storages to compare, native (the default backend) and/or heap (the"
+              + " fallback) (default: ${DEFAULT-VALUE}).")
+  List<String> kvCaches;
+
+  @Option(
       names = "--contexts",
       split = ",",
       defaultValue = "16,128,512",
@@ -183,7 +193,11 @@ public final class BenchCommand implements Callable<Integer> {
             .build();
     try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
       new EngineBench(engine, bytes, warmup, runs, out)
-          .run(visionBatches, decodeSequences, contexts);
+          .run(
+              visionBatches,
+              decodeSequences,
+              contexts,
+              kvCaches.stream().map(KvStorage::parse).toList());
     }
     return 0;
   }

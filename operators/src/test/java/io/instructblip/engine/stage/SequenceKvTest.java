@@ -91,8 +91,9 @@ class SequenceKvTest {
   @Test
   void writePastLeftPadsIntoABatchTensor() {
     SequenceKv kv = twoRowsThreePositions();
-    float[] batch = new float[2 * 2 * 5 * 2];
-    kv.writePast(0, false, 1, batch, 1, 5);
+    FloatTensor tensor = FloatTensor.zeros(2, 2, 5, 2);
+    float[] batch = tensor.data();
+    kv.writePast(0, false, 1, tensor, 1);
     // batch index 1, head 0: positions 0,1 are padding, then the 3 real positions
     int base = (1 * 2 + 0) * 5 * 2;
     assertArrayEquals(
