@@ -37,21 +37,22 @@ public final class NativeTensor implements HostTensor {
     UNSAFE = unsafe;
   }
 
+  private static final ByteBuffer ZEROS =
+      ByteBuffer.allocateDirect(1 << 16).order(ByteOrder.nativeOrder());
+
   private final int[] shape;
   private final OnnxJavaType type;
+  private final boolean owner;
   private ByteBuffer data;
 
-  private NativeTensor(int[] shape, OnnxJavaType type, ByteBuffer data) {
+  private NativeTensor(int[] shape, OnnxJavaType type, ByteBuffer data, boolean owner) {
     this.shape = shape;
     this.type = type;
     this.data = data;
+    this.owner = owner;
   }
 
-  /**
-   * A zeroed tensor of the given element type ({@link OnnxJavaType#FLOAT}, {@link
-   * OnnxJavaType#FLOAT16} or {@link OnnxJavaType#INT64}) and shape.
-   */
-  public static NativeTensor allocate(OnnxJavaType type, int... shape) {
+  private static long byteSize(OnnxJavaType type, int[] shape) {
     Objects.requireNonNull(type, "type");
     if (type != OnnxJavaType.FLOAT && type != OnnxJavaType.FLOAT16 && type != OnnxJavaType.INT64) {
       throw new IllegalArgumentException(
@@ -62,9 +63,33 @@ public final class NativeTensor implements HostTensor {
       throw new IllegalArgumentException(
           "a native tensor of shape " + Arrays.toString(shape) + " exceeds 2 GiB");
     }
+    return bytes;
+  }
+
+  /**
+   * A tensor over the first bytes of {@code memory} (a direct buffer the caller owns and reuses,
+   * e.g. a per-thread scratch area): not zeroed, not counted in {@link #liveBytes()}, and {@link
+   * #free} only ends its use.
+   */
+  public static NativeTensor view(ByteBuffer memory, OnnxJavaType type, int... shape) {
+    long bytes = byteSize(type, shape);
+    if (!memory.isDirect() || memory.capacity() < bytes) {
+      throw new IllegalArgumentException(
+          "a view of shape " + Arrays.toString(shape) + " needs a direct buffer of " + bytes);
+    }
+    return new NativeTensor(
+        shape.clone(), type, memory.slice(0, (int) bytes).order(ByteOrder.nativeOrder()), false);
+  }
+
+  /**
+   * A zeroed tensor of the given element type ({@link OnnxJavaType#FLOAT}, {@link
+   * OnnxJavaType#FLOAT16} or {@link OnnxJavaType#INT64}) and shape.
+   */
+  public static NativeTensor allocate(OnnxJavaType type, int... shape) {
+    long bytes = byteSize(type, shape);
     ByteBuffer buffer = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
     LIVE_BYTES.addAndGet(bytes);
-    return new NativeTensor(shape.clone(), type, buffer);
+    return new NativeTensor(shape.clone(), type, buffer, true);
   }
 
   /** Whether freed memory goes back at once (false: at a later garbage collection). */
@@ -118,13 +143,24 @@ public final class NativeTensor implements HostTensor {
     buffer().put(offset, source.buffer(), sourceOffset, bytes);
   }
 
-  /** Gives the memory back; later use throws. Freeing twice does nothing. */
+  /** Sets {@code bytes} bytes from {@code offset} on to zero. */
+  public void zero(int offset, int bytes) {
+    ByteBuffer buffer = buffer();
+    for (int done = 0; done < bytes; done += ZEROS.capacity()) {
+      buffer.put(offset + done, ZEROS, 0, Math.min(ZEROS.capacity(), bytes - done));
+    }
+  }
+
+  /** Gives the memory back (a view: ends its use); later use throws. Freeing twice does nothing. */
   public void free() {
     if (data == null) {
       return;
     }
     ByteBuffer buffer = data;
     data = null;
+    if (!owner) {
+      return;
+    }
     LIVE_BYTES.addAndGet(-buffer.capacity());
     if (INVOKE_CLEANER != null) {
       try {

@@ -270,8 +270,9 @@ public final class DecoderOnlyLlm {
       int headDim = llm.headDim();
       for (int layer = 0; layer < llm.numLayers(); layer++) {
         for (boolean value : new boolean[] {false, true}) {
-          HostTensor data = storage.zeros(kvType, batch, heads, past, headDim);
-          feeds.put(kvName("past_key_values", layer, value), data);
+          String name = kvName("past_key_values", layer, value);
+          HostTensor data = storage.batch(name, kvType, batch, heads, past, headDim);
+          feeds.put(name, data);
           for (int b = 0; b < batch; b++) {
             Segment segment = segments.get(b);
             segment.cache().writePast(layer, value, segment.row(), data, b);

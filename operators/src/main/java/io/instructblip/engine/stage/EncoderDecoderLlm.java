@@ -248,10 +248,12 @@ public final class EncoderDecoderLlm {
       int headDim = llm.headDim();
       for (int layer = 0; layer < llm.numLayers(); layer++) {
         for (boolean value : new boolean[] {false, true}) {
-          HostTensor pastData = storage.zeros(kvType, batch, heads, past, headDim);
-          feeds.put(DecoderOnlyLlm.kvName("past_key_values", layer, value), pastData);
-          HostTensor crossData = storage.zeros(kvType, batch, heads, encoded, headDim);
-          feeds.put(DecoderOnlyLlm.kvName("cross", layer, value), crossData);
+          String pastName = DecoderOnlyLlm.kvName("past_key_values", layer, value);
+          HostTensor pastData = storage.batch(pastName, kvType, batch, heads, past, headDim);
+          feeds.put(pastName, pastData);
+          String crossName = DecoderOnlyLlm.kvName("cross", layer, value);
+          HostTensor crossData = storage.batch(crossName, kvType, batch, heads, encoded, headDim);
+          feeds.put(crossName, crossData);
           b = 0;
           for (StepInput input : inputs) {
             EncoderDecoderState state = input.state();

@@ -36,7 +36,7 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
 
   /**
    * Copies positions {@code [0, length)} into batch index {@code b} of {@code dest} {@code [B,
-   * heads, P, hd]}, from position {@code at} on.
+   * heads, P, hd]}, from position {@code at} on, and zeroes the row's other positions (padding).
    */
   abstract void writeTo(HostTensor dest, int b, int at, int length);
 
@@ -185,6 +185,11 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
           (b * heads * padded + at) * rowBytes,
           padded * rowBytes,
           length * rowBytes);
+      for (int h = 0; h < heads; h++) {
+        int rowStart = (b * heads + h) * padded * rowBytes;
+        batch.zero(rowStart, at * rowBytes);
+        batch.zero(rowStart + (at + length) * rowBytes, (padded - at - length) * rowBytes);
+      }
     }
 
     @Override

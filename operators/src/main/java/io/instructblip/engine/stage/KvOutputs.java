@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * The outputs of one LLM run: {@code logits} always comes back to the heap; KV outputs come back to
- * the heap ({@link KvStorage#HEAP}) or are written by ONNX Runtime in place into native tensors
- * allocated here ({@link KvStorage#NATIVE}). Closing frees the native ones.
+ * the heap ({@link KvStorage#HEAP}) or are written by ONNX Runtime in place into native tensors of
+ * this thread's scratch areas ({@link KvStorage#NATIVE}). Closing ends their use.
  */
 final class KvOutputs implements AutoCloseable {
   private final KvStorage storage;
@@ -30,7 +30,7 @@ final class KvOutputs implements AutoCloseable {
   /** Asks for KV output {@code name} of the given shape. */
   void request(String name, int... shape) {
     if (storage == KvStorage.NATIVE) {
-      NativeTensor tensor = NativeTensor.allocate(type, shape);
+      NativeTensor tensor = (NativeTensor) storage.batch(name, type, shape);
       pinned.put(name, tensor);
       outputs.put(name, tensor);
     } else {

@@ -39,9 +39,13 @@ public enum KvStorage {
         "unknown KV cache storage '" + value + "': use native or heap");
   }
 
-  /** A zeroed batch tensor of this storage: float32 on the heap, {@code type} in native memory. */
-  HostTensor zeros(OnnxJavaType type, int... shape) {
-    return this == HEAP ? FloatTensor.zeros(shape) : NativeTensor.allocate(type, shape);
+  /**
+   * A batch tensor of this storage for the input or output {@code role}: zeroed float32 on the
+   * heap; in native memory, a view of this thread's scratch area for the role in {@code type}, not
+   * zeroed (whoever fills it writes every element, padding included).
+   */
+  HostTensor batch(String role, OnnxJavaType type, int... shape) {
+    return this == HEAP ? FloatTensor.zeros(shape) : NativeScratch.tensor(role, type, shape);
   }
 
   /** Frees a batch tensor made by {@link #zeros} (nothing to do on the heap). */

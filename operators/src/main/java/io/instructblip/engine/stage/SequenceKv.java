@@ -261,11 +261,6 @@ public final class SequenceKv implements AutoCloseable {
 
   // ---- packing support for the LLM classes ----
 
-  /** A zeroed batch tensor of this cache's storage and type. */
-  HostTensor batchTensor(int... shape) {
-    return storage.zeros(type, shape);
-  }
-
   /**
    * Copies one row's positions of one layer into a left-padded batch tensor {@code [B, kvH, P, hd]}
    * at batch index {@code b}: position {@code p} goes to {@code P - length + p}.
