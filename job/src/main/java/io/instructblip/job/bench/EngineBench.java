@@ -90,17 +90,18 @@ public final class EngineBench {
         "== decode, tokens/s by running sequences (greedy, one step = one token each), by KV cache"
             + " storage (native: the default backend; heap: the fallback)");
     for (int sequences : decodeSequences) {
-      for (KvStorage storage : storages) {
-        Measurement step = decodeStep(sequences, storage);
+      List<Measurement> steps =
+          interleaved("decode step x" + sequences, storages, decodeJobs(sequences));
+      for (int k = 0; k < storages.size(); k++) {
         out.printf(
             Locale.ROOT,
             "[%s] running %3d  %9.1f tokens/s   step %8.2f ms%n",
-            storage.wireName(),
+            storages.get(k).wireName(),
             sequences,
-            sequences * 1000 / step.median(),
-            step.median());
-        out.flush();
+            sequences * 1000 / steps.get(k).median(),
+            steps.get(k).median());
       }
+      out.flush();
     }
     out.println(
         "== one decode step (1 sequence) by context length, and the bytes it copies between the"
@@ -108,19 +109,22 @@ public final class EngineBench {
     Map<KvStorage, Double> first = new EnumMap<>(KvStorage.class);
     Map<KvStorage, Double> last = new EnumMap<>(KvStorage.class);
     for (int context : contexts) {
-      for (KvStorage storage : storages) {
-        ContextStep step = contextStep(context, storage);
-        first.putIfAbsent(storage, step.time().median());
-        last.put(storage, step.time().median());
+      long[] hostBytes = new long[storages.size()];
+      List<Measurement> steps =
+          interleaved("decode step context " + context, storages, contextJob(context), hostBytes);
+      for (int k = 0; k < storages.size(); k++) {
+        KvStorage storage = storages.get(k);
+        first.putIfAbsent(storage, steps.get(k).median());
+        last.put(storage, steps.get(k).median());
         out.printf(
             Locale.ROOT,
             "[%s] context %d: step %.2f ms, host bytes/step %d%n",
             storage.wireName(),
             context,
-            step.time().median(),
-            step.hostBytes());
-        out.flush();
+            steps.get(k).median(),
+            hostBytes[k]);
       }
+      out.flush();
     }
     for (KvStorage storage : storages) {
       out.printf(
@@ -134,8 +138,38 @@ public final class EngineBench {
     out.flush();
   }
 
-  /** The median time of one step with {@code sequences} greedy sequences running. */
-  private Measurement decodeStep(int sequences, KvStorage storage) {
+  private List<Measurement> interleaved(
+      String name, List<KvStorage> storages, List<GenerationLoop.Job> jobs) {
+    return interleaved(name, storages, jobs, new long[storages.size()]);
+  }
+
+  /**
+   * One loop per storage over the same jobs, stepped in turn run after run so that every backend
+   * sees the same machine load; {@code hostBytes[k]} gets the host bytes of loop k's last step.
+   */
+  private List<Measurement> interleaved(
+      String name, List<KvStorage> storages, List<GenerationLoop.Job> jobs, long[] hostBytes) {
+    List<GenerationLoop<?>> loops = new ArrayList<>();
+    List<Runnable> steps = new ArrayList<>();
+    for (KvStorage storage : storages) {
+      GenerationLoop<?> loop = engine.newGenerationLoop(storage);
+      check(loop.admit(jobs));
+      loops.add(loop);
+      steps.add(() -> check(loop.step()));
+    }
+    List<Measurement> result = Measurement.interleaved(name, warmup, runs, steps);
+    for (int k = 0; k < loops.size(); k++) {
+      if (loops.get(k).runningSequences() != jobs.size()) {
+        throw new IllegalStateException("a benchmark sequence stopped early");
+      }
+      hostBytes[k] = loops.get(k).lastStepHostBytes();
+      loops.get(k).close();
+    }
+    return result;
+  }
+
+  /** {@code sequences} greedy jobs that run for the whole measurement. */
+  private List<GenerationLoop.Job> decodeJobs(int sequences) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     List<GenerationLoop.Job> jobs = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
@@ -155,22 +189,14 @@ public final class EngineBench {
               .get(0);
       jobs.add(new GenerationLoop.Job(p, queries));
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop(storage);
-    loop.admit(jobs);
-    Measurement m =
-        Measurement.of("decode step x" + sequences, warmup, runs, () -> check(loop.step()));
-    if (loop.runningSequences() != sequences) {
-      throw new IllegalStateException("a benchmark sequence stopped early");
-    }
-    loop.close();
-    return m;
+    return jobs;
   }
 
   /**
-   * One step of one sequence whose context is {@code context} positions: the model is started on
-   * {@code context} random input embeddings (the prompt's content does not change the cost).
+   * One sequence whose context is {@code context} positions: the model is started on {@code
+   * context} random input embeddings (the prompt's content does not change the cost).
    */
-  private ContextStep contextStep(int context, KvStorage storage) {
+  private List<GenerationLoop.Job> contextJob(int context) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     PreparedRequest p =
         engine
@@ -190,17 +216,8 @@ public final class EngineBench {
     for (int i = 0; i < data.length; i++) {
       data[i] = (float) random.nextGaussian() * 0.1f;
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop(storage);
-    loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
-    Measurement time =
-        Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
-    long hostBytes = loop.lastStepHostBytes();
-    loop.close();
-    return new ContextStep(time, hostBytes);
+    return List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data)));
   }
-
-  /** The time of a decode step at one context length and the host bytes of its last run. */
-  private record ContextStep(Measurement time, long hostBytes) {}
 
   /** Greedy, no penalty, exactly {@code tokens} new tokens (EOS cannot end it early). */
   static GenerationOverrides exactly(int tokens) {
