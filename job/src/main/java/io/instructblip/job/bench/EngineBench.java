@@ -11,6 +11,7 @@ import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.engine.stage.KvStorage;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -90,8 +91,13 @@ public final class EngineBench {
         "== decode, tokens/s by running sequences (greedy, one step = one token each), by KV cache"
             + " storage (native: the default backend; heap: the fallback)");
     for (int sequences : decodeSequences) {
+      List<GenerationLoop.Job> jobs = decodeJobs(sequences);
       List<Measurement> steps =
-          interleaved("decode step x" + sequences, storages, decodeJobs(sequences));
+          interleaved(
+              "decode step x" + sequences,
+              storages,
+              Collections.nCopies(storages.size(), jobs),
+              new long[storages.size()]);
       for (int k = 0; k < storages.size(); k++) {
         out.printf(
             Locale.ROOT,
@@ -106,25 +112,32 @@ public final class EngineBench {
     out.println(
         "== one decode step (1 sequence) by context length, and the bytes it copies between the"
             + " Java heap and ONNX Runtime");
+    // every context and backend stepped in turn, so that the ratios compare the same load
+    List<KvStorage> loopStorages = new ArrayList<>();
+    List<List<GenerationLoop.Job>> loopJobs = new ArrayList<>();
+    for (int context : contexts) {
+      List<GenerationLoop.Job> job = contextJob(context);
+      for (KvStorage storage : storages) {
+        loopStorages.add(storage);
+        loopJobs.add(job);
+      }
+    }
+    long[] hostBytes = new long[loopStorages.size()];
+    List<Measurement> steps =
+        interleaved("decode step by context", loopStorages, loopJobs, hostBytes);
     Map<KvStorage, Double> first = new EnumMap<>(KvStorage.class);
     Map<KvStorage, Double> last = new EnumMap<>(KvStorage.class);
-    for (int context : contexts) {
-      long[] hostBytes = new long[storages.size()];
-      List<Measurement> steps =
-          interleaved("decode step context " + context, storages, contextJob(context), hostBytes);
-      for (int k = 0; k < storages.size(); k++) {
-        KvStorage storage = storages.get(k);
-        first.putIfAbsent(storage, steps.get(k).median());
-        last.put(storage, steps.get(k).median());
-        out.printf(
-            Locale.ROOT,
-            "[%s] context %d: step %.2f ms, host bytes/step %d%n",
-            storage.wireName(),
-            context,
-            steps.get(k).median(),
-            hostBytes[k]);
-      }
-      out.flush();
+    for (int k = 0; k < loopStorages.size(); k++) {
+      KvStorage storage = loopStorages.get(k);
+      first.putIfAbsent(storage, steps.get(k).median());
+      last.put(storage, steps.get(k).median());
+      out.printf(
+          Locale.ROOT,
+          "[%s] context %d: step %.2f ms, host bytes/step %d%n",
+          storage.wireName(),
+          contexts[k / storages.size()],
+          steps.get(k).median(),
+          hostBytes[k]);
     }
     for (KvStorage storage : storages) {
       out.printf(
@@ -138,28 +151,27 @@ public final class EngineBench {
     out.flush();
   }
 
-  private List<Measurement> interleaved(
-      String name, List<KvStorage> storages, List<GenerationLoop.Job> jobs) {
-    return interleaved(name, storages, jobs, new long[storages.size()]);
-  }
-
   /**
-   * One loop per storage over the same jobs, stepped in turn run after run so that every backend
-   * sees the same machine load; {@code hostBytes[k]} gets the host bytes of loop k's last step.
+   * Loop k runs {@code jobs.get(k)} with its KV caches in {@code storages.get(k)}; the loops are
+   * stepped in turn run after run so that they see the same machine load; {@code hostBytes[k]} gets
+   * the host bytes of loop k's last step.
    */
   private List<Measurement> interleaved(
-      String name, List<KvStorage> storages, List<GenerationLoop.Job> jobs, long[] hostBytes) {
+      String name,
+      List<KvStorage> storages,
+      List<List<GenerationLoop.Job>> jobs,
+      long[] hostBytes) {
     List<GenerationLoop<?>> loops = new ArrayList<>();
     List<Runnable> steps = new ArrayList<>();
-    for (KvStorage storage : storages) {
-      GenerationLoop<?> loop = engine.newGenerationLoop(storage);
-      check(loop.admit(jobs));
+    for (int k = 0; k < storages.size(); k++) {
+      GenerationLoop<?> loop = engine.newGenerationLoop(storages.get(k));
+      check(loop.admit(jobs.get(k)));
       loops.add(loop);
       steps.add(() -> check(loop.step()));
     }
     List<Measurement> result = Measurement.interleaved(name, warmup, runs, steps);
     for (int k = 0; k < loops.size(); k++) {
-      if (loops.get(k).runningSequences() != jobs.size()) {
+      if (loops.get(k).runningSequences() != jobs.get(k).size()) {
         throw new IllegalStateException("a benchmark sequence stopped early");
       }
       hostBytes[k] = loops.get(k).lastStepHostBytes();
