@@ -13,6 +13,7 @@ import io.instructblip.engine.pipeline.LlmBackends;
 import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.engine.pipeline.RequestPreparer;
 import io.instructblip.engine.pipeline.VisualFeatures;
+import io.instructblip.engine.stage.KvStorage;
 import io.instructblip.engine.stage.QFormerRunner;
 import io.instructblip.engine.stage.VisionEncoderRunner;
 import io.instructblip.engine.text.PaddingSide;
@@ -134,9 +135,14 @@ public final class InstructBlipEngine implements AutoCloseable {
     return visualFeatures;
   }
 
-  /** A new LLM stage loop (one per stage thread). */
+  /** A new LLM stage loop (one per stage thread), with the KV caches in native memory. */
   public GenerationLoop<?> newGenerationLoop() {
     return backends.newLoop();
+  }
+
+  /** A new LLM stage loop whose KV caches live in {@code storage} (benchmarks compare them). */
+  public GenerationLoop<?> newGenerationLoop(KvStorage storage) {
+    return backends.newLoop(storage);
   }
 
   /**

@@ -8,10 +8,14 @@ import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.engine.pipeline.PreparedRequest;
+import io.instructblip.engine.stage.KvStorage;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -35,8 +39,12 @@ public final class EngineBench {
     this.out = out;
   }
 
-  /** Runs every measurement and prints a table. */
-  public void run(int[] visionBatches, int[] decodeSequences, int shortContext, int longContext) {
+  /**
+   * Runs every measurement and prints a table; the LLM measurements run once per KV cache storage,
+   * interleaved, so that the backends are compared under the same load.
+   */
+  public void run(
+      int[] visionBatches, int[] decodeSequences, int[] contexts, List<KvStorage> storages) {
     ModelManifest m = engine.manifest();
     out.printf(
         Locale.ROOT,
@@ -79,33 +87,101 @@ public final class EngineBench {
           qformer.median());
       out.flush();
     }
-    out.println("== decode, tokens/s by running sequences (greedy, one step = one token each)");
+    out.println(
+        "== decode, tokens/s by running sequences (greedy, one step = one token each), by KV cache"
+            + " storage (native: the default backend; heap: the fallback)");
     for (int sequences : decodeSequences) {
-      Measurement step = decodeStep(sequences);
-      out.printf(
-          Locale.ROOT,
-          "running %3d  %9.1f tokens/s   step %8.2f ms%n",
-          sequences,
-          sequences * 1000 / step.median(),
-          step.median());
+      List<GenerationLoop.Job> jobs = decodeJobs(sequences);
+      List<Measurement> steps =
+          interleaved(
+              "decode step x" + sequences,
+              storages,
+              Collections.nCopies(storages.size(), jobs),
+              new long[storages.size()]);
+      for (int k = 0; k < storages.size(); k++) {
+        out.printf(
+            Locale.ROOT,
+            "[%s] running %3d  %9.1f tokens/s   step %8.2f ms%n",
+            storages.get(k).wireName(),
+            sequences,
+            sequences * 1000 / steps.get(k).median(),
+            steps.get(k).median());
+      }
       out.flush();
     }
-    out.println("== one decode step (1 sequence) by context length: the KV cache keeps it flat");
-    Measurement shortStep = contextStep(shortContext);
-    Measurement longStep = contextStep(longContext);
-    out.printf(
-        Locale.ROOT,
-        "context %4d: %8.3f ms   context %4d: %8.3f ms   ratio %.2f%n",
-        shortContext,
-        shortStep.median(),
-        longContext,
-        longStep.median(),
-        longStep.median() / shortStep.median());
+    out.println(
+        "== one decode step (1 sequence) by context length, and the bytes it copies between the"
+            + " Java heap and ONNX Runtime");
+    // every context and backend stepped in turn, so that the ratios compare the same load
+    List<KvStorage> loopStorages = new ArrayList<>();
+    List<List<GenerationLoop.Job>> loopJobs = new ArrayList<>();
+    for (int context : contexts) {
+      List<GenerationLoop.Job> job = contextJob(context);
+      for (KvStorage storage : storages) {
+        loopStorages.add(storage);
+        loopJobs.add(job);
+      }
+    }
+    long[] hostBytes = new long[loopStorages.size()];
+    List<Measurement> steps =
+        interleaved("decode step by context", loopStorages, loopJobs, hostBytes);
+    Map<KvStorage, Double> first = new EnumMap<>(KvStorage.class);
+    Map<KvStorage, Double> last = new EnumMap<>(KvStorage.class);
+    for (int k = 0; k < loopStorages.size(); k++) {
+      KvStorage storage = loopStorages.get(k);
+      first.putIfAbsent(storage, steps.get(k).median());
+      last.put(storage, steps.get(k).median());
+      out.printf(
+          Locale.ROOT,
+          "[%s] context %d: step %.2f ms, host bytes/step %d%n",
+          storage.wireName(),
+          contexts[k / storages.size()],
+          steps.get(k).median(),
+          hostBytes[k]);
+    }
+    for (KvStorage storage : storages) {
+      out.printf(
+          Locale.ROOT,
+          "[%s] step time ratio, context %d vs %d: %.2f%n",
+          storage.wireName(),
+          contexts[contexts.length - 1],
+          contexts[0],
+          last.get(storage) / first.get(storage));
+    }
     out.flush();
   }
 
-  /** The median time of one step with {@code sequences} greedy sequences running. */
-  private Measurement decodeStep(int sequences) {
+  /**
+   * Loop k runs {@code jobs.get(k)} with its KV caches in {@code storages.get(k)}; the loops are
+   * stepped in turn run after run so that they see the same machine load; {@code hostBytes[k]} gets
+   * the host bytes of loop k's last step.
+   */
+  private List<Measurement> interleaved(
+      String name,
+      List<KvStorage> storages,
+      List<List<GenerationLoop.Job>> jobs,
+      long[] hostBytes) {
+    List<GenerationLoop<?>> loops = new ArrayList<>();
+    List<Runnable> steps = new ArrayList<>();
+    for (int k = 0; k < storages.size(); k++) {
+      GenerationLoop<?> loop = engine.newGenerationLoop(storages.get(k));
+      check(loop.admit(jobs.get(k)));
+      loops.add(loop);
+      steps.add(() -> check(loop.step()));
+    }
+    List<Measurement> result = Measurement.interleaved(name, warmup, runs, steps);
+    for (int k = 0; k < loops.size(); k++) {
+      if (loops.get(k).runningSequences() != jobs.get(k).size()) {
+        throw new IllegalStateException("a benchmark sequence stopped early");
+      }
+      hostBytes[k] = loops.get(k).lastStepHostBytes();
+      loops.get(k).close();
+    }
+    return result;
+  }
+
+  /** {@code sequences} greedy jobs that run for the whole measurement. */
+  private List<GenerationLoop.Job> decodeJobs(int sequences) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     List<GenerationLoop.Job> jobs = new ArrayList<>();
     for (int i = 0; i < sequences; i++) {
@@ -125,21 +201,14 @@ public final class EngineBench {
               .get(0);
       jobs.add(new GenerationLoop.Job(p, queries));
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop();
-    loop.admit(jobs);
-    Measurement m =
-        Measurement.of("decode step x" + sequences, warmup, runs, () -> check(loop.step()));
-    if (loop.runningSequences() != sequences) {
-      throw new IllegalStateException("a benchmark sequence stopped early");
-    }
-    return m;
+    return jobs;
   }
 
   /**
-   * One step of one sequence whose context is {@code context} positions: the model is started on
-   * {@code context} random input embeddings (the prompt's content does not change the cost).
+   * One sequence whose context is {@code context} positions: the model is started on {@code
+   * context} random input embeddings (the prompt's content does not change the cost).
    */
-  private Measurement contextStep(int context) {
+  private List<GenerationLoop.Job> contextJob(int context) {
     GenerationOverrides neverStop = exactly(warmup + runs + 2);
     PreparedRequest p =
         engine
@@ -159,9 +228,7 @@ public final class EngineBench {
     for (int i = 0; i < data.length; i++) {
       data[i] = (float) random.nextGaussian() * 0.1f;
     }
-    GenerationLoop<?> loop = engine.newGenerationLoop();
-    loop.admit(List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data))));
-    return Measurement.of("decode step context " + context, warmup, runs, () -> check(loop.step()));
+    return List.of(new GenerationLoop.Job(p, new FloatTensor(new int[] {rows, width}, data)));
   }
 
   /** Greedy, no penalty, exactly {@code tokens} new tokens (EOS cannot end it early). */

@@ -1,6 +1,8 @@
 package io.instructblip.job.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -25,6 +27,31 @@ public record Measurement(String name, double[] millis) {
     }
     Arrays.sort(millis);
     return new Measurement(name, millis);
+  }
+
+  /**
+   * Times several actions in turn, run after run ({@code warmup} rounds unmeasured), so that they
+   * see the same machine load: one measurement per action, named {@code name [k]}.
+   */
+  public static List<Measurement> interleaved(
+      String name, int warmup, int runs, List<Runnable> actions) {
+    for (int i = 0; i < warmup; i++) {
+      actions.forEach(Runnable::run);
+    }
+    double[][] millis = new double[actions.size()][runs];
+    for (int i = 0; i < runs; i++) {
+      for (int k = 0; k < actions.size(); k++) {
+        long start = System.nanoTime();
+        actions.get(k).run();
+        millis[k][i] = (System.nanoTime() - start) / 1e6;
+      }
+    }
+    List<Measurement> result = new ArrayList<>();
+    for (int k = 0; k < actions.size(); k++) {
+      Arrays.sort(millis[k]);
+      result.add(new Measurement(name + " [" + k + "]", millis[k]));
+    }
+    return result;
   }
 
   /** The median run, in milliseconds. */

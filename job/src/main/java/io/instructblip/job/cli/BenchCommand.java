@@ -4,6 +4,7 @@ import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
+import io.instructblip.engine.stage.KvStorage;
 import io.instructblip.job.bench.AnnotateBench;
 import io.instructblip.job.bench.EngineBench;
 import io.instructblip.job.bench.KafkaBench;
@@ -114,11 +115,23 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Running sequences for decode throughput (default: ${DEFAULT-VALUE}).")
   int[] decodeSequences;
 
-  @Option(names = "--short-context", defaultValue = "16")
-  int shortContext;
+  @Option(
+      names = "--kv-cache",
+      split = ",",
+      defaultValue = "native,heap",
+      description =
+          "engine: KV cache storages to compare, native (the default backend) and/or heap (the"
+              + " fallback) (default: ${DEFAULT-VALUE}).")
+  List<String> kvCaches;
 
-  @Option(names = "--long-context", defaultValue = "128")
-  int longContext;
+  @Option(
+      names = "--contexts",
+      split = ",",
+      defaultValue = "16,128,512",
+      description =
+          "engine: context lengths of the one-sequence decode step; ratios are to the first"
+              + " (default: ${DEFAULT-VALUE}).")
+  int[] contexts;
 
   @Override
   public Integer call() throws Exception {
@@ -180,7 +193,11 @@ public final class BenchCommand implements Callable<Integer> {
             .build();
     try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
       new EngineBench(engine, bytes, warmup, runs, out)
-          .run(visionBatches, decodeSequences, shortContext, longContext);
+          .run(
+              visionBatches,
+              decodeSequences,
+              contexts,
+              kvCaches.stream().map(KvStorage::parse).toList());
     }
     return 0;
   }

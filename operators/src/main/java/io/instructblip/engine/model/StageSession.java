@@ -26,7 +26,9 @@ import java.util.Set;
 /**
  * One stage model loaded in ONNX Runtime and checked against its {@link TensorSpec}s. Inputs and
  * outputs are exchanged by name as host tensors; float tensors are float32 on the Java side
- * whatever the model's dtype (fp16 is converted at the boundary). Every native tensor and result is
+ * whatever the model's dtype (fp16 is converted at the boundary), except {@link NativeTensor}s,
+ * which ONNX Runtime reads and writes in place in the model's dtype. Bytes copied between heap
+ * arrays and ONNX Runtime are counted in {@link HostTraffic}. Every native tensor and result is
  * closed before {@link #run} returns. Thread-safe, like {@link OrtSession#run}.
  */
 public final class StageSession implements AutoCloseable {
@@ -214,6 +216,21 @@ public final class StageSession implements AutoCloseable {
    * @throws EngineException {@link ErrorCode#MODEL_ERROR} when ONNX Runtime fails
    */
   public Map<String, FloatTensor> run(Map<String, ? extends HostTensor> feeds, Set<String> wanted) {
+    return run(feeds, wanted, Map.of());
+  }
+
+  /**
+   * Runs the model; ONNX Runtime writes the {@code pinned} outputs in place into the given native
+   * tensors (their shapes must be the outputs' exact shapes) and returns the {@code wanted} ones,
+   * by name. A name is either wanted or pinned, not both.
+   *
+   * @throws IllegalArgumentException when an input is missing or unknown, or an output unknown
+   * @throws EngineException {@link ErrorCode#MODEL_ERROR} when ONNX Runtime fails
+   */
+  public Map<String, FloatTensor> run(
+      Map<String, ? extends HostTensor> feeds,
+      Set<String> wanted,
+      Map<String, NativeTensor> pinned) {
     for (TensorSpec spec : inputs) {
       if (!feeds.containsKey(spec.name())) {
         throw new IllegalArgumentException(fileName + ": input " + spec.name() + " not given");
@@ -232,15 +249,27 @@ public final class StageSession implements AutoCloseable {
         throw new IllegalArgumentException(fileName + ": unknown output " + name);
       }
     }
+    for (String name : pinned.keySet()) {
+      if (!outputNames.contains(name) || wanted.contains(name)) {
+        throw new IllegalArgumentException(
+            fileName + ": output " + name + " is unknown or both wanted and pinned");
+      }
+    }
     Map<String, OnnxTensor> created = new LinkedHashMap<>();
+    Map<String, OnnxTensor> pinnedOutputs = new LinkedHashMap<>();
     try {
       for (TensorSpec spec : inputs) {
         created.put(spec.name(), toOnnx(spec, feeds.get(spec.name())));
       }
-      try (OrtSession.Result result = session.run(created, wanted)) {
+      for (Map.Entry<String, NativeTensor> entry : pinned.entrySet()) {
+        pinnedOutputs.put(entry.getKey(), wrap(entry.getValue()));
+      }
+      try (OrtSession.Result result = session.run(created, wanted, pinnedOutputs)) {
         Map<String, FloatTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> entry : result) {
-          out.put(entry.getKey(), toFloat((OnnxTensor) entry.getValue()));
+          if (!pinned.containsKey(entry.getKey())) {
+            out.put(entry.getKey(), toFloat((OnnxTensor) entry.getValue()));
+          }
         }
         return out;
       }
@@ -249,7 +278,13 @@ public final class StageSession implements AutoCloseable {
           ErrorCode.MODEL_ERROR, fileName + ": ONNX Runtime failed: " + e.getMessage(), e);
     } finally {
       created.values().forEach(OnnxTensor::close);
+      pinnedOutputs.values().forEach(OnnxTensor::close);
     }
+  }
+
+  /** An ONNX Runtime tensor over the native memory itself (no copy). */
+  private OnnxTensor wrap(NativeTensor tensor) throws OrtException {
+    return OnnxTensor.createTensor(environment, tensor.buffer(), tensor.longShape(), tensor.type());
   }
 
   private OnnxTensor toOnnx(TensorSpec spec, HostTensor tensor) throws OrtException {
@@ -263,13 +298,30 @@ public final class StageSession implements AutoCloseable {
               + ", expected "
               + spec.axesLabel());
     }
+    if (tensor instanceof NativeTensor nativeTensor) {
+      if (nativeTensor.type() != spec.type()) {
+        throw new IllegalArgumentException(
+            fileName
+                + ": input "
+                + spec.name()
+                + " takes "
+                + spec.type()
+                + ", found a native "
+                + nativeTensor.type());
+      }
+      return wrap(nativeTensor);
+    }
     if (tensor instanceof LongTensor longs) {
       if (spec.type() != OnnxJavaType.INT64) {
         throw new IllegalArgumentException(fileName + ": input " + spec.name() + " takes floats");
       }
+      HostTraffic.add((long) longs.data().length * Long.BYTES);
       return OnnxTensor.createTensor(environment, LongBuffer.wrap(longs.data()), longs.longShape());
     }
     FloatTensor floats = (FloatTensor) tensor;
+    if (spec.type() == OnnxJavaType.FLOAT || spec.type() == OnnxJavaType.FLOAT16) {
+      HostTraffic.add((long) floats.data().length * spec.type().size);
+    }
     if (spec.type() == OnnxJavaType.FLOAT) {
       return OnnxTensor.createTensor(
           environment, FloatBuffer.wrap(floats.data()), floats.longShape());
@@ -289,6 +341,7 @@ public final class StageSession implements AutoCloseable {
     for (int i = 0; i < shape.length; i++) {
       shape[i] = Math.toIntExact(longShape[i]);
     }
+    HostTraffic.add(info.getNumElements() * info.type.size);
     FloatBuffer buffer;
     if (info.type == OnnxJavaType.FLOAT16) {
       buffer = Fp16Conversions.convertFp16BufferToFloatBuffer(tensor.getShortBuffer());

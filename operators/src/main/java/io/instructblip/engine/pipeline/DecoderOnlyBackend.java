@@ -35,6 +35,11 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
   }
 
   @Override
+  public void release(SequenceKv state) {
+    state.close();
+  }
+
+  @Override
   public void reorder(SequenceKv state, int[] parentRows) {
     state.reorder(parentRows);
   }
@@ -42,21 +47,12 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
   @Override
   public List<float[][]> teacherForced(FloatTensor inputsEmbeds, List<long[]> targets) {
     DecoderOnlyLlm.Prefill prefill = llm.prefill(List.of(inputsEmbeds));
-    SequenceKv prefix = prefill.caches().get(0);
-    float[] first = prefill.lastLogits().get(0);
-    // Position t of a continuation predicts the token after it: feed all but the last target id.
+    List<FloatTensor> rest;
     List<Integer> needRun = new ArrayList<>();
-    List<long[]> continuations = new ArrayList<>();
-    for (int i = 0; i < targets.size(); i++) {
-      if (targets.get(i).length > 1) {
-        needRun.add(i);
-        continuations.add(Arrays.copyOf(targets.get(i), targets.get(i).length - 1));
-      }
+    try (SequenceKv prefix = prefill.caches().get(0)) {
+      rest = continuations(prefix, targets, needRun);
     }
-    List<FloatTensor> rest =
-        continuations.isEmpty()
-            ? List.of()
-            : llm.logitsForContinuation(prefix, 0, continuations.toArray(new long[0][]));
+    float[] first = prefill.lastLogits().get(0);
     List<float[][]> result = new ArrayList<>(targets.size());
     int next = 0;
     for (int i = 0; i < targets.size(); i++) {
@@ -72,6 +68,22 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
       result.add(rows);
     }
     return result;
+  }
+
+  /** The logits of each target's positions after the first, for the targets listed in needRun. */
+  private List<FloatTensor> continuations(
+      SequenceKv prefix, List<long[]> targets, List<Integer> needRun) {
+    // Position t of a continuation predicts the token after it: feed all but the last target id.
+    List<long[]> continuations = new ArrayList<>();
+    for (int i = 0; i < targets.size(); i++) {
+      if (targets.get(i).length > 1) {
+        needRun.add(i);
+        continuations.add(Arrays.copyOf(targets.get(i), targets.get(i).length - 1));
+      }
+    }
+    return continuations.isEmpty()
+        ? List.of()
+        : llm.logitsForContinuation(prefix, 0, continuations.toArray(new long[0][]));
   }
 
   @Override

@@ -38,6 +38,11 @@ final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
   }
 
   @Override
+  public void release(EncoderDecoderState state) {
+    state.close();
+  }
+
+  @Override
   public void reorder(EncoderDecoderState state, int[] parentRows) {
     state.reorder(parentRows);
   }

@@ -11,6 +11,7 @@ import io.instructblip.engine.generate.Ranking;
 import io.instructblip.engine.generate.Search;
 import io.instructblip.engine.generate.SearchResult;
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.HostTraffic;
 import io.instructblip.engine.stage.TokenEmbedder;
 import io.instructblip.engine.text.PromptBuilder;
 import java.util.ArrayList;
@@ -84,6 +85,7 @@ public final class GenerationLoop<S> {
   private final TokenEmbedder embedder;
   private final PromptBuilder prompts;
   private final List<Running<S>> running = new ArrayList<>();
+  private long lastStepHostBytes;
 
   GenerationLoop(LlmBackend<S> backend, TokenEmbedder embedder, PromptBuilder prompts) {
     this.backend = Objects.requireNonNull(backend, "backend");
@@ -103,6 +105,14 @@ public final class GenerationLoop<S> {
       rows += r.search.rows();
     }
     return rows;
+  }
+
+  /**
+   * The bytes the last model run of {@link #step} copied between the Java heap and ONNX Runtime
+   * (see {@link HostTraffic}): the llm stage's per-step host traffic.
+   */
+  public long lastStepHostBytes() {
+    return lastStepHostBytes;
   }
 
   /** Whether no sequence is running. */
@@ -158,17 +168,20 @@ public final class GenerationLoop<S> {
     }
     for (int i = 0; i < generate.size(); i++) {
       Job job = generate.get(i);
+      S state = started.get(i).state();
       try {
         Search search = Search.create(job.request().params(), backend.decoderPrefix());
-        Running<S> r = new Running<>(job, search, started.get(i).state(), start);
+        Running<S> r = new Running<>(job, search, state, start);
         search.step(new float[][] {started.get(i).logits()});
         if (search.isDone()) {
+          backend.release(state);
           finished.add(result(r));
         } else {
           backend.reorder(r.state, search.parentRows());
           running.add(r);
         }
       } catch (RuntimeException e) {
+        backend.release(state);
         finished.add(failed(job, e, start));
       }
     }
@@ -196,6 +209,7 @@ public final class GenerationLoop<S> {
         tokens.add(nextTokens(r));
         batch.add(r);
       } catch (RuntimeException e) {
+        backend.release(r.state);
         finished.add(failed(r.job, e, r.startNanos));
       }
     }
@@ -208,6 +222,7 @@ public final class GenerationLoop<S> {
         return stepEachAlone(batch, tokens, finished);
       }
       finished.add(failed(batch.get(0).job, e, batch.get(0).startNanos));
+      backend.release(batch.get(0).state);
       running.clear();
       return finished;
     }
@@ -227,6 +242,7 @@ public final class GenerationLoop<S> {
         logits = stepAll(List.of(r), List.of(tokens.get(i))).get(0);
       } catch (RuntimeException e) {
         running.remove(r);
+        backend.release(r.state);
         finished.add(failed(r.job, e, r.startNanos));
         continue;
       }
@@ -240,7 +256,12 @@ public final class GenerationLoop<S> {
     for (Running<S> r : batch) {
       states.add(r.state);
     }
-    return backend.step(states, tokens);
+    long before = HostTraffic.bytes();
+    try {
+      return backend.step(states, tokens);
+    } finally {
+      lastStepHostBytes = HostTraffic.bytes() - before;
+    }
   }
 
   private static long[] nextTokens(Running<?> r) {
@@ -259,18 +280,35 @@ public final class GenerationLoop<S> {
       if (r.search.isDone()) {
         finished.add(result(r));
         running.remove(r);
+        backend.release(r.state);
       } else {
         backend.reorder(r.state, r.search.parentRows());
       }
     } catch (RuntimeException e) {
       running.remove(r);
+      backend.release(r.state);
       finished.add(failed(r.job, e, r.startNanos));
     }
   }
 
   /** Drops a running sequence (deadline passed, request cancelled); false if it is not running. */
   public boolean cancel(String requestId) {
-    return running.removeIf(r -> r.job.request().id().equals(requestId));
+    return running.removeIf(
+        r -> {
+          boolean match = r.job.request().id().equals(requestId);
+          if (match) {
+            backend.release(r.state);
+          }
+          return match;
+        });
+  }
+
+  /** Drops every running sequence and frees their model state (the stage closes). */
+  public void close() {
+    for (Running<S> r : running) {
+      backend.release(r.state);
+    }
+    running.clear();
   }
 
   private List<FloatTensor> inputsEmbeds(List<Job> jobs) {

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * What the generation loop needs from an LLM family, whatever its ONNX layout: start sequences from
  * their input embeddings, advance rows by one token, reorder rows for beam search, and score
- * continuations by teacher forcing. {@code S} is one sequence's model state (its KV cache).
+ * continuations by teacher forcing. {@code S} is one sequence's model state (its KV cache), which
+ * the loop releases when the sequence leaves.
  *
  * @param <S> the per-sequence state
  */
@@ -23,6 +24,12 @@ public interface LlmBackend<S> {
    * each row ({@code [rows][V]}).
    */
   List<float[][]> step(List<S> states, List<long[]> tokens);
+
+  /**
+   * Frees a state whose sequence has left (finished, failed or cancelled); its KV cache may be in
+   * native memory. The state is unusable afterwards.
+   */
+  void release(S state);
 
   /** Replaces the rows of {@code state} by the given rows of it (beam parents), in place. */
   void reorder(S state, int[] parentRows);

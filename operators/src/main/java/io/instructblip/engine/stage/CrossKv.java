@@ -1,23 +1,23 @@
 package io.instructblip.engine.stage;
 
+import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.HostTensor;
 import java.util.Objects;
 
 /**
  * The cross-attention keys and values of one encoder-decoder sequence: per layer {@code [H, E, hd]}
- * over its real encoder positions only. Computed once by {@code decoder_init} and shared, read
- * only, by every beam of the sequence.
+ * over its real encoder positions only, in the storage of its {@link SequenceKv}. Computed once by
+ * {@code decoder_init} and shared, read only, by every beam of the sequence; {@link #close} gives
+ * native memory back.
  */
-public final class CrossKv {
-  private final int heads;
-  private final int headDim;
+public final class CrossKv implements AutoCloseable {
   private final int length;
-  private final float[][] keys;
-  private final float[][] values;
+  private final KvBlock[] keys;
+  private final KvBlock[] values;
+  private boolean closed;
 
-  private CrossKv(int heads, int headDim, int length, float[][] keys, float[][] values) {
-    this.heads = heads;
-    this.headDim = headDim;
+  private CrossKv(int length, KvBlock[] keys, KvBlock[] values) {
     this.length = length;
     this.keys = keys;
     this.values = values;
@@ -33,56 +33,67 @@ public final class CrossKv {
     return length;
   }
 
-  /** The key of a layer as {@code [H, E, hd]} (a copy). */
+  /** The key of a layer as float32 {@code [H, E, hd]} (a copy). */
   public FloatTensor key(int layer) {
-    return new FloatTensor(new int[] {heads, length, headDim}, keys[layer].clone());
+    checkOpen();
+    return keys[layer].toFloat(length);
   }
 
-  /** The value of a layer as {@code [H, E, hd]} (a copy). */
+  /** The value of a layer as float32 {@code [H, E, hd]} (a copy). */
   public FloatTensor value(int layer) {
-    return new FloatTensor(new int[] {heads, length, headDim}, values[layer].clone());
+    checkOpen();
+    return values[layer].toFloat(length);
   }
 
   /**
    * Takes positions {@code [0, length)} of batch index {@code b} from per-layer tensors {@code [B,
-   * H, E, hd]}.
+   * H, E, hd]} of the given storage.
    */
-  static CrossKv fromBatch(FloatTensor[] batchKeys, FloatTensor[] batchValues, int b, int length) {
-    Objects.checkIndex(b, batchKeys[0].dim(0));
-    int heads = batchKeys[0].dim(1);
-    int total = batchKeys[0].dim(2);
-    int headDim = batchKeys[0].dim(3);
-    float[][] keys = new float[batchKeys.length][];
-    float[][] values = new float[batchKeys.length][];
+  static CrossKv fromBatch(
+      KvStorage storage,
+      OnnxJavaType type,
+      HostTensor[] batchKeys,
+      HostTensor[] batchValues,
+      int b,
+      int length) {
+    int[] shape = batchKeys[0].shape();
+    Objects.checkIndex(b, shape[0]);
+    KvBlock[] keys = new KvBlock[batchKeys.length];
+    KvBlock[] values = new KvBlock[batchKeys.length];
     for (int layer = 0; layer < batchKeys.length; layer++) {
-      keys[layer] = take(batchKeys[layer].data(), b, heads, total, headDim, length);
-      values[layer] = take(batchValues[layer].data(), b, heads, total, headDim, length);
+      keys[layer] = KvBlock.allocate(storage, type, shape[1], length, shape[3]);
+      keys[layer].readFrom(batchKeys[layer], b, 0, 0, length);
+      values[layer] = KvBlock.allocate(storage, type, shape[1], length, shape[3]);
+      values[layer].readFrom(batchValues[layer], b, 0, 0, length);
     }
-    return new CrossKv(heads, headDim, length, keys, values);
-  }
-
-  private static float[] take(float[] batch, int b, int heads, int total, int headDim, int n) {
-    float[] result = new float[heads * n * headDim];
-    for (int h = 0; h < heads; h++) {
-      System.arraycopy(
-          batch, ((b * heads + h) * total) * headDim, result, h * n * headDim, n * headDim);
-    }
-    return result;
+    return new CrossKv(length, keys, values);
   }
 
   /**
    * Copies one layer into a right-padded batch tensor {@code [B, H, E, hd]} at batch index {@code
    * b}.
    */
-  void writePadded(int layer, boolean value, float[] dest, int b, int paddedLength) {
-    float[] source = (value ? values : keys)[layer];
-    for (int h = 0; h < heads; h++) {
-      System.arraycopy(
-          source,
-          h * length * headDim,
-          dest,
-          ((b * heads + h) * paddedLength) * headDim,
-          length * headDim);
+  void writePadded(int layer, boolean value, HostTensor dest, int b) {
+    checkOpen();
+    (value ? values : keys)[layer].writeTo(dest, b, 0, length);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the cross-attention cache was closed");
+    }
+  }
+
+  /** Frees every block; closing twice does nothing. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int layer = 0; layer < keys.length; layer++) {
+      keys[layer].free();
+      values[layer].free();
     }
   }
 }

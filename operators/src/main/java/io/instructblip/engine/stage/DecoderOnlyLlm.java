@@ -1,11 +1,13 @@
 package io.instructblip.engine.stage;
 
+import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.HostTensor;
 import io.instructblip.engine.model.LlmFamily;
 import io.instructblip.engine.model.LongTensor;
 import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.engine.model.ModelSessions;
+import io.instructblip.engine.model.NativeTensor;
 import io.instructblip.engine.model.StageFile;
 import io.instructblip.engine.model.StageSession;
 import java.util.ArrayList;
@@ -33,16 +35,27 @@ import java.util.Set;
  *
  * A row's results are therefore the same alone and in any batch. Search strategies live elsewhere:
  * callers choose tokens and beam parents and reorder caches ({@link SequenceKv#reorder}) between
- * steps. This class keeps no per-sequence state and may be shared by threads; a cache must not be
- * used by two threads at once.
+ * steps. The caches live where the {@link KvStorage} says (native memory by default: ONNX Runtime
+ * reads the packed pasts and writes the presents in place). This class keeps no per-sequence state
+ * and may be shared by threads; a cache must not be used by two threads at once.
  */
 public final class DecoderOnlyLlm {
   private final StageSession decoder;
   private final TokenEmbedder embedder;
   private final ModelManifest.Llm llm;
+  private final KvStorage storage;
+  private final OnnxJavaType kvType;
 
-  /** The LLM state over the given sessions, which must be of family {@code decoder_only}. */
+  /** The LLM state over the given sessions with its caches in native memory. */
   public DecoderOnlyLlm(ModelSessions sessions) {
+    this(sessions, KvStorage.NATIVE);
+  }
+
+  /**
+   * The LLM state over the given sessions, which must be of family {@code decoder_only}, with its
+   * caches in {@code storage}.
+   */
+  public DecoderOnlyLlm(ModelSessions sessions, KvStorage storage) {
     if (sessions.manifest().llmFamily() != LlmFamily.DECODER_ONLY) {
       throw new IllegalArgumentException(
           "DecoderOnlyLlm needs a decoder_only model directory, found "
@@ -51,6 +64,13 @@ public final class DecoderOnlyLlm {
     this.decoder = sessions.session(StageFile.DECODER);
     this.embedder = new TokenEmbedder(sessions);
     this.llm = sessions.manifest().llm();
+    this.storage = storage;
+    this.kvType = sessions.manifest().dtype().onnxType();
+  }
+
+  /** Where the caches live. */
+  public KvStorage storage() {
+    return storage;
   }
 
   /** The token embedder (shared with callers that build prompts). */
@@ -60,7 +80,8 @@ public final class DecoderOnlyLlm {
 
   /** A fresh empty cache with {@code rows} rows. */
   public SequenceKv emptyCache(int rows) {
-    return SequenceKv.empty(llm.numLayers(), llm.numKvHeads(), llm.headDim(), rows);
+    return SequenceKv.empty(
+        storage, kvType, llm.numLayers(), llm.numKvHeads(), llm.headDim(), rows);
   }
 
   /**
@@ -82,13 +103,18 @@ public final class DecoderOnlyLlm {
       caches.add(cache);
       segments.add(new Segment(cache, 0, embeds));
     }
-    Packed packed = run(segments, true);
-    List<float[]> logits = new ArrayList<>(segments.size());
-    for (int b = 0; b < segments.size(); b++) {
-      logits.add(packed.logitsAt(b, segments.get(b).newLength() - 1));
+    try (Packed packed = run(segments, true)) {
+      List<float[]> logits = new ArrayList<>(segments.size());
+      for (int b = 0; b < segments.size(); b++) {
+        logits.add(packed.logitsAt(b, segments.get(b).newLength() - 1));
+      }
+      packed.appendNew(segments, caches);
+      return new Prefill(
+          Collections.unmodifiableList(caches), Collections.unmodifiableList(logits));
+    } catch (RuntimeException e) {
+      caches.forEach(SequenceKv::close);
+      throw e;
     }
-    packed.appendNew(segments, caches);
-    return new Prefill(Collections.unmodifiableList(caches), Collections.unmodifiableList(logits));
   }
 
   /** One sequence's input to a decode step: its cache and one next token id per row. */
@@ -133,18 +159,19 @@ public final class DecoderOnlyLlm {
         targets.add(input.cache());
       }
     }
-    Packed packed = run(segments, true);
-    List<float[][]> result = new ArrayList<>(inputs.size());
-    int b = 0;
-    for (StepInput input : inputs) {
-      float[][] rows = new float[input.cache().rows()][];
-      for (int row = 0; row < rows.length; row++) {
-        rows[row] = packed.logitsAt(b++, 0);
+    try (Packed packed = run(segments, true)) {
+      List<float[][]> result = new ArrayList<>(inputs.size());
+      int b = 0;
+      for (StepInput input : inputs) {
+        float[][] rows = new float[input.cache().rows()][];
+        for (int row = 0; row < rows.length; row++) {
+          rows[row] = packed.logitsAt(b++, 0);
+        }
+        result.add(rows);
       }
-      result.add(rows);
+      packed.appendNew(segments, targets);
+      return result;
     }
-    packed.appendNew(segments, targets);
-    return result;
   }
 
   /**
@@ -166,12 +193,13 @@ public final class DecoderOnlyLlm {
     for (FloatTensor embed : embeds) {
       segments.add(new Segment(prefix, row, embed));
     }
-    Packed packed = run(segments, false);
-    List<FloatTensor> result = new ArrayList<>(continuations.length);
-    for (int b = 0; b < segments.size(); b++) {
-      result.add(packed.logitsRows(b, segments.get(b).newLength()));
+    try (Packed packed = run(segments, false)) {
+      List<FloatTensor> result = new ArrayList<>(continuations.length);
+      for (int b = 0; b < segments.size(); b++) {
+        result.add(packed.logitsRows(b, segments.get(b).newLength()));
+      }
+      return result;
     }
-    return result;
   }
 
   /** One batch row: a cache row as its past (empty cache at prefill) and its new embeddings. */
@@ -217,77 +245,107 @@ public final class DecoderOnlyLlm {
     }
     int total = past + width;
     float[] embeds = new float[batch * width * hidden];
-    long[] mask = new long[batch * total];
     long[] positions = new long[batch * width];
-    for (int b = 0; b < batch; b++) {
-      Segment segment = segments.get(b);
-      int pastLength = segment.pastLength();
-      int newLength = segment.newLength();
-      System.arraycopy(segment.embeds().data(), 0, embeds, b * width * hidden, newLength * hidden);
-      Arrays.fill(mask, b * total + past - pastLength, b * total + past + newLength, 1L);
-      for (int t = 0; t < width; t++) {
-        // padding after the row repeats its last position: any value works, this one stays in range
-        positions[b * width + t] = pastLength + Math.min(t, newLength - 1);
-      }
-    }
     Map<String, HostTensor> feeds = new HashMap<>();
-    feeds.put("inputs_embeds", new FloatTensor(new int[] {batch, width, hidden}, embeds));
-    feeds.put("attention_mask", new LongTensor(new int[] {batch, total}, mask));
-    feeds.put("position_ids", new LongTensor(new int[] {batch, width}, positions));
-    int heads = llm.numKvHeads();
-    int headDim = llm.headDim();
-    int[] pastShape = {batch, heads, past, headDim};
-    for (int layer = 0; layer < llm.numLayers(); layer++) {
-      for (boolean value : new boolean[] {false, true}) {
-        float[] data = new float[batch * heads * past * headDim];
-        for (int b = 0; b < batch; b++) {
-          Segment segment = segments.get(b);
-          segment.cache().writePast(layer, value, segment.row(), data, b, past);
+    HostTensor mask = attentionMask(storage, batch, total);
+    feeds.put("attention_mask", mask);
+    KvOutputs outputs = new KvOutputs(storage, kvType);
+    try {
+      for (int b = 0; b < batch; b++) {
+        Segment segment = segments.get(b);
+        int pastLength = segment.pastLength();
+        int newLength = segment.newLength();
+        System.arraycopy(
+            segment.embeds().data(), 0, embeds, b * width * hidden, newLength * hidden);
+        fillMask(mask, b * total + past - pastLength, b * total + past + newLength);
+        for (int t = 0; t < width; t++) {
+          // padding after the row repeats its last position: any value works, this one stays in
+          // range
+          positions[b * width + t] = pastLength + Math.min(t, newLength - 1);
         }
-        feeds.put(kvName("past_key_values", layer, value), new FloatTensor(pastShape, data));
       }
-    }
-    Set<String> wanted = new java.util.HashSet<>();
-    wanted.add("logits");
-    if (wantPresent) {
+      feeds.put("inputs_embeds", new FloatTensor(new int[] {batch, width, hidden}, embeds));
+      feeds.put("position_ids", new LongTensor(new int[] {batch, width}, positions));
+      int heads = llm.numKvHeads();
+      int headDim = llm.headDim();
       for (int layer = 0; layer < llm.numLayers(); layer++) {
-        wanted.add(kvName("present", layer, false));
-        wanted.add(kvName("present", layer, true));
+        for (boolean value : new boolean[] {false, true}) {
+          String name = kvName("past_key_values", layer, value);
+          HostTensor data = storage.batch(name, kvType, batch, heads, past, headDim);
+          feeds.put(name, data);
+          for (int b = 0; b < batch; b++) {
+            Segment segment = segments.get(b);
+            segment.cache().writePast(layer, value, segment.row(), data, b);
+          }
+        }
       }
+      if (wantPresent) {
+        for (int layer = 0; layer < llm.numLayers(); layer++) {
+          for (boolean value : new boolean[] {false, true}) {
+            outputs.request(kvName("present", layer, value), batch, heads, total, headDim);
+          }
+        }
+      }
+      FloatTensor logits = outputs.run(decoder, feeds);
+      return new Packed(logits, outputs, past, width);
+    } catch (RuntimeException e) {
+      outputs.close();
+      throw e;
+    } finally {
+      feeds.values().forEach(KvStorage::free);
     }
-    return new Packed(decoder.run(feeds, wanted), past, width, total);
+  }
+
+  /**
+   * A zeroed {@code [batch, total]} int64 attention mask: written straight into native memory for
+   * native storage (it grows with the context, so it does not go through a heap array).
+   */
+  static HostTensor attentionMask(KvStorage storage, int batch, int total) {
+    return storage == KvStorage.NATIVE
+        ? NativeTensor.allocate(OnnxJavaType.INT64, batch, total)
+        : new LongTensor(new int[] {batch, total}, new long[batch * total]);
+  }
+
+  /** Sets elements {@code [from, to)} of a mask made by {@link #attentionMask} to 1. */
+  static void fillMask(HostTensor mask, int from, int to) {
+    if (mask instanceof NativeTensor nativeMask) {
+      for (int i = from; i < to; i++) {
+        nativeMask.buffer().putLong(i * Long.BYTES, 1L);
+      }
+    } else {
+      Arrays.fill(((LongTensor) mask).data(), from, to, 1L);
+    }
   }
 
   static String kvName(String prefix, int layer, boolean value) {
     return prefix + "." + layer + (value ? ".value" : ".key");
   }
 
-  /** The outputs of one packed run and how to unpack them. */
-  private final class Packed {
-    private final Map<String, FloatTensor> outputs;
+  /** The outputs of one packed run and how to unpack them; closing frees native presents. */
+  private final class Packed implements AutoCloseable {
+    private final FloatTensor logits;
+    private final KvOutputs presents;
     private final int past;
     private final int width;
-    private final int total;
 
-    Packed(Map<String, FloatTensor> outputs, int past, int width, int total) {
-      this.outputs = outputs;
+    Packed(FloatTensor logits, KvOutputs presents, int past, int width) {
+      this.logits = logits;
+      this.presents = presents;
       this.past = past;
       this.width = width;
-      this.total = total;
     }
 
     float[] logitsAt(int b, int t) {
       int vocab = llm.vocabSize();
       int from = (b * width + t) * vocab;
-      return Arrays.copyOfRange(outputs.get("logits").data(), from, from + vocab);
+      return Arrays.copyOfRange(logits.data(), from, from + vocab);
     }
 
     FloatTensor logitsRows(int b, int count) {
       int vocab = llm.vocabSize();
       int from = b * width * vocab;
       return new FloatTensor(
-          new int[] {count, vocab},
-          Arrays.copyOfRange(outputs.get("logits").data(), from, from + count * vocab));
+          new int[] {count, vocab}, Arrays.copyOfRange(logits.data(), from, from + count * vocab));
     }
 
     /**
@@ -317,15 +375,19 @@ public final class DecoderOnlyLlm {
                     layer,
                     value,
                     segment.row(),
-                    outputs.get(kvName("present", layer, value)).data(),
+                    presents.get(kvName("present", layer, value)),
                     b,
-                    total,
                     past,
                     segment.newLength());
           }
         }
       }
       appended.forEach(SequenceKv::commit);
+    }
+
+    @Override
+    public void close() {
+      presents.close();
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.instructblip.engine.stage;
 
+import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.HostTensor;
 import io.instructblip.engine.model.LlmFamily;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +34,7 @@ import java.util.Set;
  * </ol>
  *
  * {@link #teacherForced} scores whole decoder sequences in one {@code decoder_init} pass (ranking).
+ * The self and cross caches live where the {@link KvStorage} says (native memory by default).
  */
 public final class EncoderDecoderLlm {
   private final StageSession encoder;
@@ -42,9 +43,19 @@ public final class EncoderDecoderLlm {
   private final ModelManifest.Llm llm;
   private final long decoderStart;
   private final long padId;
+  private final KvStorage storage;
+  private final OnnxJavaType kvType;
 
-  /** The LLM state over the given sessions, which must be of family {@code encoder_decoder}. */
+  /** The LLM state over the given sessions with its caches in native memory. */
   public EncoderDecoderLlm(ModelSessions sessions) {
+    this(sessions, KvStorage.NATIVE);
+  }
+
+  /**
+   * The LLM state over the given sessions, which must be of family {@code encoder_decoder}, with
+   * its caches in {@code storage}.
+   */
+  public EncoderDecoderLlm(ModelSessions sessions, KvStorage storage) {
     ModelManifest manifest = sessions.manifest();
     if (manifest.llmFamily() != LlmFamily.ENCODER_DECODER) {
       throw new IllegalArgumentException(
@@ -57,6 +68,13 @@ public final class EncoderDecoderLlm {
     this.llm = manifest.llm();
     this.decoderStart = manifest.specialTokens().decoderStart().orElseThrow();
     this.padId = manifest.specialTokens().llmPad();
+    this.storage = storage;
+    this.kvType = manifest.dtype().onnxType();
+  }
+
+  /** Where the caches live. */
+  public KvStorage storage() {
+    return storage;
   }
 
   /** The id every decoder sequence starts with. */
@@ -111,36 +129,42 @@ public final class EncoderDecoderLlm {
     for (int b = 0; b < ids.length; b++) {
       ids[b] = new long[] {decoderStart};
     }
-    InitRun run = runInit(encoderStates, ids, true);
     int layers = llm.numLayers();
     List<EncoderDecoderState> states = new ArrayList<>(ids.length);
     List<float[]> logits = new ArrayList<>(ids.length);
-    FloatTensor[] crossKeys = new FloatTensor[layers];
-    FloatTensor[] crossValues = new FloatTensor[layers];
-    for (int layer = 0; layer < layers; layer++) {
-      crossKeys[layer] = run.outputs.get(DecoderOnlyLlm.kvName("cross", layer, false));
-      crossValues[layer] = run.outputs.get(DecoderOnlyLlm.kvName("cross", layer, true));
-    }
-    for (int b = 0; b < ids.length; b++) {
-      SequenceKv self = SequenceKv.empty(layers, llm.numKvHeads(), llm.headDim(), 1);
-      self.reserve(1);
+    try (InitRun run = runInit(encoderStates, ids, true)) {
+      HostTensor[] crossKeys = new HostTensor[layers];
+      HostTensor[] crossValues = new HostTensor[layers];
       for (int layer = 0; layer < layers; layer++) {
-        for (boolean value : new boolean[] {false, true}) {
-          self.writeNew(
-              layer,
-              value,
-              0,
-              run.outputs.get(DecoderOnlyLlm.kvName("present", layer, value)).data(),
-              b,
-              1,
-              0,
-              1);
-        }
+        crossKeys[layer] = run.kv.get(DecoderOnlyLlm.kvName("cross", layer, false));
+        crossValues[layer] = run.kv.get(DecoderOnlyLlm.kvName("cross", layer, true));
       }
-      self.commit(1);
-      CrossKv cross = CrossKv.fromBatch(crossKeys, crossValues, b, encoderStates.get(b).dim(0));
-      states.add(new EncoderDecoderState(self, cross));
-      logits.add(run.logitsRows(b, 1).data());
+      for (int b = 0; b < ids.length; b++) {
+        SequenceKv self =
+            SequenceKv.empty(storage, kvType, layers, llm.numKvHeads(), llm.headDim(), 1);
+        self.reserve(1);
+        for (int layer = 0; layer < layers; layer++) {
+          for (boolean value : new boolean[] {false, true}) {
+            self.writeNew(
+                layer,
+                value,
+                0,
+                run.kv.get(DecoderOnlyLlm.kvName("present", layer, value)),
+                b,
+                0,
+                1);
+          }
+        }
+        self.commit(1);
+        CrossKv cross =
+            CrossKv.fromBatch(
+                storage, kvType, crossKeys, crossValues, b, encoderStates.get(b).dim(0));
+        states.add(new EncoderDecoderState(self, cross));
+        logits.add(run.logitsRows(b, 1).data());
+      }
+    } catch (RuntimeException e) {
+      states.forEach(EncoderDecoderState::close);
+      throw e;
     }
     return new Start(Collections.unmodifiableList(states), Collections.unmodifiableList(logits));
   }
@@ -152,12 +176,13 @@ public final class EncoderDecoderLlm {
    */
   public List<FloatTensor> teacherForced(FloatTensor encoderStates, long[][] decoderInputs) {
     List<FloatTensor> states = Collections.nCopies(decoderInputs.length, encoderStates);
-    InitRun run = runInit(states, decoderInputs, false);
-    List<FloatTensor> result = new ArrayList<>(decoderInputs.length);
-    for (int b = 0; b < decoderInputs.length; b++) {
-      result.add(run.logitsRows(b, decoderInputs[b].length));
+    try (InitRun run = runInit(states, decoderInputs, false)) {
+      List<FloatTensor> result = new ArrayList<>(decoderInputs.length);
+      for (int b = 0; b < decoderInputs.length; b++) {
+        result.add(run.logitsRows(b, decoderInputs[b].length));
+      }
+      return result;
     }
-    return result;
   }
 
   /** One sequence's input to a decode step: its state and one next token id per row. */
@@ -201,75 +226,77 @@ public final class EncoderDecoderLlm {
     }
     int total = past + 1;
     long[] ids = new long[batch];
-    long[] selfMask = new long[batch * total];
-    long[] crossMask = new long[batch * encoded];
-    int b = 0;
-    for (StepInput input : inputs) {
-      SequenceKv self = input.state().self();
-      for (int row = 0; row < self.rows(); row++, b++) {
-        ids[b] = input.tokenIds()[row];
-        Arrays.fill(selfMask, b * total + past - self.length(), (b + 1) * total, 1L);
-        Arrays.fill(crossMask, b * encoded, b * encoded + input.state().cross().length(), 1L);
-      }
-    }
     Map<String, HostTensor> feeds = new HashMap<>();
-    feeds.put("decoder_input_ids", new LongTensor(new int[] {batch, 1}, ids));
-    feeds.put("decoder_attention_mask", new LongTensor(new int[] {batch, total}, selfMask));
-    feeds.put("encoder_attention_mask", new LongTensor(new int[] {batch, encoded}, crossMask));
-    int heads = llm.numKvHeads();
-    int headDim = llm.headDim();
-    Set<String> wanted = new HashSet<>();
-    wanted.add("logits");
-    for (int layer = 0; layer < llm.numLayers(); layer++) {
-      for (boolean value : new boolean[] {false, true}) {
-        float[] pastData = new float[batch * heads * past * headDim];
-        float[] crossData = new float[batch * heads * encoded * headDim];
-        b = 0;
-        for (StepInput input : inputs) {
-          EncoderDecoderState state = input.state();
-          for (int row = 0; row < state.rows(); row++, b++) {
-            state.self().writePast(layer, value, row, pastData, b, past);
-            state.cross().writePadded(layer, value, crossData, b, encoded);
-          }
-        }
-        feeds.put(
-            DecoderOnlyLlm.kvName("past_key_values", layer, value),
-            new FloatTensor(new int[] {batch, heads, past, headDim}, pastData));
-        feeds.put(
-            DecoderOnlyLlm.kvName("cross", layer, value),
-            new FloatTensor(new int[] {batch, heads, encoded, headDim}, crossData));
-        wanted.add(DecoderOnlyLlm.kvName("present", layer, value));
-      }
-    }
-    Map<String, FloatTensor> outputs = decoder.run(feeds, wanted);
-    float[] logits = outputs.get("logits").data();
-    int vocab = llm.vocabSize();
-    List<float[][]> result = new ArrayList<>(inputs.size());
-    b = 0;
-    for (StepInput input : inputs) {
-      SequenceKv self = input.state().self();
-      float[][] rows = new float[self.rows()][];
-      self.reserve(1);
-      for (int row = 0; row < self.rows(); row++, b++) {
-        rows[row] = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
-        for (int layer = 0; layer < llm.numLayers(); layer++) {
-          for (boolean value : new boolean[] {false, true}) {
-            self.writeNew(
-                layer,
-                value,
-                row,
-                outputs.get(DecoderOnlyLlm.kvName("present", layer, value)).data(),
-                b,
-                total,
-                past,
-                1);
-          }
+    KvOutputs presents = new KvOutputs(storage, kvType);
+    try {
+      HostTensor selfMask = DecoderOnlyLlm.attentionMask(storage, batch, total);
+      feeds.put("decoder_attention_mask", selfMask);
+      HostTensor crossMask = DecoderOnlyLlm.attentionMask(storage, batch, encoded);
+      feeds.put("encoder_attention_mask", crossMask);
+      int b = 0;
+      for (StepInput input : inputs) {
+        SequenceKv self = input.state().self();
+        for (int row = 0; row < self.rows(); row++, b++) {
+          ids[b] = input.tokenIds()[row];
+          DecoderOnlyLlm.fillMask(selfMask, b * total + past - self.length(), (b + 1) * total);
+          DecoderOnlyLlm.fillMask(
+              crossMask, b * encoded, b * encoded + input.state().cross().length());
         }
       }
-      self.commit(1);
-      result.add(rows);
+      feeds.put("decoder_input_ids", new LongTensor(new int[] {batch, 1}, ids));
+      int heads = llm.numKvHeads();
+      int headDim = llm.headDim();
+      for (int layer = 0; layer < llm.numLayers(); layer++) {
+        for (boolean value : new boolean[] {false, true}) {
+          String pastName = DecoderOnlyLlm.kvName("past_key_values", layer, value);
+          HostTensor pastData = storage.batch(pastName, kvType, batch, heads, past, headDim);
+          feeds.put(pastName, pastData);
+          String crossName = DecoderOnlyLlm.kvName("cross", layer, value);
+          HostTensor crossData = storage.batch(crossName, kvType, batch, heads, encoded, headDim);
+          feeds.put(crossName, crossData);
+          b = 0;
+          for (StepInput input : inputs) {
+            EncoderDecoderState state = input.state();
+            for (int row = 0; row < state.rows(); row++, b++) {
+              state.self().writePast(layer, value, row, pastData, b);
+              state.cross().writePadded(layer, value, crossData, b);
+            }
+          }
+          presents.request(
+              DecoderOnlyLlm.kvName("present", layer, value), batch, heads, total, headDim);
+        }
+      }
+      float[] logits = presents.run(decoder, feeds).data();
+      int vocab = llm.vocabSize();
+      List<float[][]> result = new ArrayList<>(inputs.size());
+      b = 0;
+      for (StepInput input : inputs) {
+        SequenceKv self = input.state().self();
+        float[][] rows = new float[self.rows()][];
+        self.reserve(1);
+        for (int row = 0; row < self.rows(); row++, b++) {
+          rows[row] = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
+          for (int layer = 0; layer < llm.numLayers(); layer++) {
+            for (boolean value : new boolean[] {false, true}) {
+              self.writeNew(
+                  layer,
+                  value,
+                  row,
+                  presents.get(DecoderOnlyLlm.kvName("present", layer, value)),
+                  b,
+                  past,
+                  1);
+            }
+          }
+        }
+        self.commit(1);
+        result.add(rows);
+      }
+      return result;
+    } finally {
+      feeds.values().forEach(KvStorage::free);
+      presents.close();
     }
-    return result;
   }
 
   private void checkToken(long id) {
@@ -333,26 +360,38 @@ public final class EncoderDecoderLlm {
     feeds.put("decoder_attention_mask", new LongTensor(new int[] {batch, width}, mask));
     feeds.put("encoder_hidden_states", new FloatTensor(new int[] {batch, encoded, hidden}, states));
     feeds.put("encoder_attention_mask", new LongTensor(new int[] {batch, encoded}, crossMask));
-    Set<String> wanted = new HashSet<>();
-    wanted.add("logits");
-    if (wantKv) {
-      for (int layer = 0; layer < llm.numLayers(); layer++) {
-        for (boolean value : new boolean[] {false, true}) {
-          wanted.add(DecoderOnlyLlm.kvName("present", layer, value));
-          wanted.add(DecoderOnlyLlm.kvName("cross", layer, value));
+    KvOutputs kv = new KvOutputs(storage, kvType);
+    try {
+      if (wantKv) {
+        int heads = llm.numKvHeads();
+        for (int layer = 0; layer < llm.numLayers(); layer++) {
+          for (boolean value : new boolean[] {false, true}) {
+            kv.request(
+                DecoderOnlyLlm.kvName("present", layer, value), batch, heads, width, llm.headDim());
+            kv.request(
+                DecoderOnlyLlm.kvName("cross", layer, value), batch, heads, encoded, llm.headDim());
+          }
         }
       }
+      return new InitRun(kv.run(decoderInit, feeds), kv, width, llm.vocabSize());
+    } catch (RuntimeException e) {
+      kv.close();
+      throw e;
     }
-    return new InitRun(decoderInit.run(feeds, wanted), width, llm.vocabSize());
   }
 
-  /** The outputs of one decoder_init run. */
-  private record InitRun(Map<String, FloatTensor> outputs, int width, int vocab) {
+  /** The outputs of one decoder_init run; closing frees native KV outputs. */
+  private record InitRun(FloatTensor logits, KvOutputs kv, int width, int vocab)
+      implements AutoCloseable {
     FloatTensor logitsRows(int b, int count) {
       int from = b * width * vocab;
       return new FloatTensor(
-          new int[] {count, vocab},
-          Arrays.copyOfRange(outputs.get("logits").data(), from, from + count * vocab));
+          new int[] {count, vocab}, Arrays.copyOfRange(logits.data(), from, from + count * vocab));
+    }
+
+    @Override
+    public void close() {
+      kv.close();
     }
   }
 }

@@ -5,9 +5,10 @@ import java.util.Objects;
 /**
  * The decoder state of one encoder-decoder sequence: the self-attention cache of each of its rows
  * (beams) and the cross-attention cache its rows share. {@link #select} and {@link #reorder} act on
- * the rows; the cross cache never changes.
+ * the rows; the cross cache never changes. {@link #close} frees both caches; a state made by {@link
+ * #select} shares the cross cache, so close only the state that stays in use.
  */
-public final class EncoderDecoderState {
+public final class EncoderDecoderState implements AutoCloseable {
   private final SequenceKv self;
   private final CrossKv cross;
 
@@ -40,6 +41,13 @@ public final class EncoderDecoderState {
   /** Replaces the rows by the given rows, in place (beam reordering). */
   public void reorder(int[] rowIndices) {
     self.reorder(rowIndices);
+  }
+
+  /** Frees the self and cross caches. */
+  @Override
+  public void close() {
+    self.close();
+    cross.close();
   }
 
   @Override

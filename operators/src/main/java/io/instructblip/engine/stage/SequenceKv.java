@@ -1,6 +1,8 @@
 package io.instructblip.engine.stage;
 
+import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.HostTensor;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -10,21 +12,55 @@ import java.util.Objects;
  * positions. The LLM classes pack rows of many sequences into one padded batch per step and append
  * the new positions back here, so rows can be added, removed and reordered between any two steps.
  *
- * <p>Storage is position-major ({@code [capacity, kvH, hd]} per row, layer and key/value) so that
- * appending a position is one copy; capacity grows by doubling. Not thread-safe.
+ * <p>Each row, layer and key/value is a {@link KvBlock} ({@code [kvH, capacity, hd]}, head-major
+ * like the decoder's tensors); capacity grows by doubling. The blocks live where {@link KvStorage}
+ * says: native memory in the model's dtype, or float32 on the heap. {@link #close} gives native
+ * memory back; a sequence that leaves the batch must be closed. Not thread-safe.
  */
-public final class SequenceKv {
+public final class SequenceKv implements AutoCloseable {
+  private final KvStorage storage;
+  private final OnnxJavaType type;
   private final int layers;
   private final int heads;
   private final int headDim;
-  private final int positionSize;
   private int length;
   private int capacity;
-  // [layer][row] -> float[capacity * heads * headDim], position-major
-  private float[][][] keys;
-  private float[][][] values;
+  private boolean closed;
+  // [layer][row]
+  private KvBlock[][] keys;
+  private KvBlock[][] values;
 
-  private SequenceKv(int layers, int heads, int headDim, int rows, int capacity) {
+  private SequenceKv(
+      KvStorage storage,
+      OnnxJavaType type,
+      int heads,
+      int headDim,
+      int capacity,
+      KvBlock[][] keys,
+      KvBlock[][] values) {
+    this.storage = storage;
+    this.type = type;
+    this.layers = keys.length;
+    this.heads = heads;
+    this.headDim = headDim;
+    this.capacity = capacity;
+    this.keys = keys;
+    this.values = values;
+  }
+
+  /** An empty float32 cache (length 0) of {@code rows} rows on the heap. */
+  public static SequenceKv empty(int layers, int heads, int headDim, int rows) {
+    return empty(KvStorage.HEAP, OnnxJavaType.FLOAT, layers, heads, headDim, rows);
+  }
+
+  /**
+   * An empty cache (length 0) of {@code rows} rows in the given storage; {@code type} is the
+   * model's KV element type (native storage keeps it; the heap holds float32).
+   */
+  public static SequenceKv empty(
+      KvStorage storage, OnnxJavaType type, int layers, int heads, int headDim, int rows) {
+    Objects.requireNonNull(storage, "storage");
+    Objects.requireNonNull(type, "type");
     if (layers <= 0 || heads <= 0 || headDim <= 0 || rows <= 0) {
       throw new IllegalArgumentException(
           "layers, heads, headDim and rows must be > 0, found "
@@ -36,18 +72,25 @@ public final class SequenceKv {
               + ", "
               + rows);
     }
-    this.layers = layers;
-    this.heads = heads;
-    this.headDim = headDim;
-    this.positionSize = heads * headDim;
-    this.capacity = capacity;
-    this.keys = new float[layers][rows][capacity * positionSize];
-    this.values = new float[layers][rows][capacity * positionSize];
+    KvBlock[][] keys = new KvBlock[layers][rows];
+    KvBlock[][] values = new KvBlock[layers][rows];
+    for (int layer = 0; layer < layers; layer++) {
+      for (int row = 0; row < rows; row++) {
+        keys[layer][row] = KvBlock.allocate(storage, type, heads, 0, headDim);
+        values[layer][row] = KvBlock.allocate(storage, type, heads, 0, headDim);
+      }
+    }
+    return new SequenceKv(storage, type, heads, headDim, 0, keys, values);
   }
 
-  /** An empty cache (length 0) of {@code rows} rows. */
-  public static SequenceKv empty(int layers, int heads, int headDim, int rows) {
-    return new SequenceKv(layers, heads, headDim, rows, 0);
+  /** Where the blocks live. */
+  public KvStorage storage() {
+    return storage;
+  }
+
+  /** The element type of the blocks: the model's in native memory, float32 on the heap. */
+  public OnnxJavaType elementType() {
+    return storage == KvStorage.HEAP ? OnnxJavaType.FLOAT : type;
   }
 
   /** The number of layers. */
@@ -77,16 +120,17 @@ public final class SequenceKv {
 
   /**
    * Appends {@code n} positions to every row. {@code newKeys[layer]} and {@code newValues[layer]}
-   * are {@code [rows, kvH, n, hd]}.
+   * are {@code [rows, kvH, n, hd]}, of this cache's storage.
    */
-  public void append(FloatTensor[] newKeys, FloatTensor[] newValues) {
+  public void append(HostTensor[] newKeys, HostTensor[] newValues) {
+    checkOpen();
     if (newKeys.length != layers || newValues.length != layers) {
       throw new IllegalArgumentException("expected one key and one value tensor per layer");
     }
-    int n = newKeys[0].dim(2);
+    int n = newKeys[0].shape()[2];
     int[] expected = {rows(), heads, n, headDim};
     for (int layer = 0; layer < layers; layer++) {
-      for (FloatTensor tensor : new FloatTensor[] {newKeys[layer], newValues[layer]}) {
+      for (HostTensor tensor : new HostTensor[] {newKeys[layer], newValues[layer]}) {
         if (!Arrays.equals(tensor.shape(), expected)) {
           throw new IllegalArgumentException(
               "layer "
@@ -101,8 +145,8 @@ public final class SequenceKv {
     reserve(n);
     for (int layer = 0; layer < layers; layer++) {
       for (int row = 0; row < rows(); row++) {
-        writeNew(layer, false, row, newKeys[layer].data(), row, n, 0, n);
-        writeNew(layer, true, row, newValues[layer].data(), row, n, 0, n);
+        writeNew(layer, false, row, newKeys[layer], row, 0, n);
+        writeNew(layer, true, row, newValues[layer], row, 0, n);
       }
     }
     commit(n);
@@ -114,34 +158,45 @@ public final class SequenceKv {
    */
   public SequenceKv select(int[] rowIndices) {
     checkRows(rowIndices);
-    SequenceKv result = new SequenceKv(layers, heads, headDim, rowIndices.length, length);
-    result.length = length;
-    int used = length * positionSize;
+    KvBlock[][] newKeys = new KvBlock[layers][rowIndices.length];
+    KvBlock[][] newValues = new KvBlock[layers][rowIndices.length];
     for (int layer = 0; layer < layers; layer++) {
       for (int i = 0; i < rowIndices.length; i++) {
-        System.arraycopy(keys[layer][rowIndices[i]], 0, result.keys[layer][i], 0, used);
-        System.arraycopy(values[layer][rowIndices[i]], 0, result.values[layer][i], 0, used);
+        newKeys[layer][i] = keys[layer][rowIndices[i]].resized(length, length);
+        newValues[layer][i] = values[layer][rowIndices[i]].resized(length, length);
       }
     }
+    SequenceKv result = new SequenceKv(storage, type, heads, headDim, length, newKeys, newValues);
+    result.length = length;
     return result;
   }
 
   /**
    * Replaces the rows of this cache by the given rows, in place (beam reordering). Only rows used
-   * more than once are copied; the others move.
+   * more than once are copied; the others move, and rows not used are freed.
    */
   public void reorder(int[] rowIndices) {
     checkRows(rowIndices);
     boolean[] moved = new boolean[rows()];
-    float[][][] newKeys = new float[layers][rowIndices.length][];
-    float[][][] newValues = new float[layers][rowIndices.length][];
+    KvBlock[][] newKeys = new KvBlock[layers][rowIndices.length];
+    KvBlock[][] newValues = new KvBlock[layers][rowIndices.length];
     for (int i = 0; i < rowIndices.length; i++) {
       int source = rowIndices[i];
       boolean copy = moved[source];
       moved[source] = true;
       for (int layer = 0; layer < layers; layer++) {
-        newKeys[layer][i] = copy ? keys[layer][source].clone() : keys[layer][source];
-        newValues[layer][i] = copy ? values[layer][source].clone() : values[layer][source];
+        KvBlock key = keys[layer][source];
+        KvBlock value = values[layer][source];
+        newKeys[layer][i] = copy ? key.resized(capacity, length) : key;
+        newValues[layer][i] = copy ? value.resized(capacity, length) : value;
+      }
+    }
+    for (int row = 0; row < moved.length; row++) {
+      if (!moved[row]) {
+        for (int layer = 0; layer < layers; layer++) {
+          keys[layer][row].free();
+          values[layer][row].free();
+        }
       }
     }
     keys = newKeys;
@@ -155,28 +210,20 @@ public final class SequenceKv {
     return select(all);
   }
 
-  /** The key of one row and layer as {@code [kvH, length, hd]} (a copy). */
+  /** The key of one row and layer as float32 {@code [kvH, length, hd]} (a copy). */
   public FloatTensor key(int layer, int row) {
-    return headMajor(keys[layer][row]);
+    checkOpen();
+    return keys[layer][row].toFloat(length);
   }
 
-  /** The value of one row and layer as {@code [kvH, length, hd]} (a copy). */
+  /** The value of one row and layer as float32 {@code [kvH, length, hd]} (a copy). */
   public FloatTensor value(int layer, int row) {
-    return headMajor(values[layer][row]);
-  }
-
-  private FloatTensor headMajor(float[] storage) {
-    float[] data = new float[length * positionSize];
-    for (int h = 0; h < heads; h++) {
-      for (int p = 0; p < length; p++) {
-        System.arraycopy(
-            storage, p * positionSize + h * headDim, data, (h * length + p) * headDim, headDim);
-      }
-    }
-    return new FloatTensor(new int[] {heads, length, headDim}, data);
+    checkOpen();
+    return values[layer][row].toFloat(length);
   }
 
   private void checkRows(int[] rowIndices) {
+    checkOpen();
     Objects.requireNonNull(rowIndices, "rowIndices");
     if (rowIndices.length == 0) {
       throw new IllegalArgumentException("a cache needs at least one row");
@@ -186,26 +233,47 @@ public final class SequenceKv {
     }
   }
 
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the KV cache was closed");
+    }
+  }
+
+  /** Whether {@link #close} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /** Frees every block (native memory goes back at once); closing twice does nothing. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int layer = 0; layer < layers; layer++) {
+      for (int row = 0; row < rows(); row++) {
+        keys[layer][row].free();
+        values[layer][row].free();
+      }
+    }
+  }
+
   // ---- packing support for the LLM classes ----
 
   /**
    * Copies one row's positions of one layer into a left-padded batch tensor {@code [B, kvH, P, hd]}
    * at batch index {@code b}: position {@code p} goes to {@code P - length + p}.
    */
-  void writePast(int layer, boolean value, int row, float[] dest, int b, int paddedLength) {
-    float[] source = (value ? values : keys)[layer][row];
-    int offset = paddedLength - length;
-    for (int h = 0; h < heads; h++) {
-      int destBase = ((b * heads + h) * paddedLength + offset) * headDim;
-      for (int p = 0; p < length; p++) {
-        System.arraycopy(
-            source, p * positionSize + h * headDim, dest, destBase + p * headDim, headDim);
-      }
-    }
+  void writePast(int layer, boolean value, int row, HostTensor dest, int b) {
+    checkOpen();
+    int padded = dest.shape()[2];
+    (value ? values : keys)[layer][row].writeTo(dest, b, padded - length, length);
   }
 
   /** Makes room for {@code n} more positions in every row. */
   void reserve(int n) {
+    checkOpen();
     int needed = length + n;
     if (needed <= capacity) {
       return;
@@ -213,8 +281,12 @@ public final class SequenceKv {
     int newCapacity = Math.max(needed, Math.max(16, capacity * 2));
     for (int layer = 0; layer < layers; layer++) {
       for (int row = 0; row < rows(); row++) {
-        keys[layer][row] = Arrays.copyOf(keys[layer][row], newCapacity * positionSize);
-        values[layer][row] = Arrays.copyOf(values[layer][row], newCapacity * positionSize);
+        KvBlock key = keys[layer][row];
+        KvBlock value = values[layer][row];
+        keys[layer][row] = key.resized(newCapacity, length);
+        values[layer][row] = value.resized(newCapacity, length);
+        key.free();
+        value.free();
       }
     }
     capacity = newCapacity;
@@ -225,20 +297,8 @@ public final class SequenceKv {
    * [B, kvH, total, hd]} after this row's current length. Call {@link #reserve} first and {@link
    * #commit} when every row and layer is written.
    */
-  void writeNew(
-      int layer, boolean value, int row, float[] present, int b, int total, int from, int n) {
-    float[] dest = (value ? values : keys)[layer][row];
-    for (int h = 0; h < heads; h++) {
-      int sourceBase = ((b * heads + h) * total + from) * headDim;
-      for (int i = 0; i < n; i++) {
-        System.arraycopy(
-            present,
-            sourceBase + i * headDim,
-            dest,
-            (length + i) * positionSize + h * headDim,
-            headDim);
-      }
-    }
+  void writeNew(int layer, boolean value, int row, HostTensor present, int b, int from, int n) {
+    (value ? values : keys)[layer][row].readFrom(present, b, from, length, n);
   }
 
   /** Records {@code n} appended positions. */
@@ -248,6 +308,6 @@ public final class SequenceKv {
 
   @Override
   public String toString() {
-    return "SequenceKv[rows=" + rows() + ", length=" + length + "]";
+    return "SequenceKv[" + storage.wireName() + ", rows=" + rows() + ", length=" + length + "]";
   }
 }

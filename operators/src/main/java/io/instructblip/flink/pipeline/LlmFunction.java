@@ -137,6 +137,7 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
 
     @Override
     public void close() {
+      loop.close();
       lease.close();
     }
   }

@@ -188,6 +188,11 @@ class GenerationLoopFailuresTest {
     }
 
     @Override
+    public void release(SequenceKv state) {
+      delegate.release(state);
+    }
+
+    @Override
     public void reorder(SequenceKv state, int[] parentRows) {
       delegate.reorder(state, parentRows);
     }

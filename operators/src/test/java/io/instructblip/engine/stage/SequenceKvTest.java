@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.HostTensor;
+import io.instructblip.engine.model.NativeTensor;
 import org.junit.jupiter.api.Test;
 
 class SequenceKvTest {
@@ -91,13 +94,54 @@ class SequenceKvTest {
   @Test
   void writePastLeftPadsIntoABatchTensor() {
     SequenceKv kv = twoRowsThreePositions();
-    float[] batch = new float[2 * 2 * 5 * 2];
-    kv.writePast(0, false, 1, batch, 1, 5);
+    FloatTensor tensor = FloatTensor.zeros(2, 2, 5, 2);
+    float[] batch = tensor.data();
+    kv.writePast(0, false, 1, tensor, 1);
     // batch index 1, head 0: positions 0,1 are padding, then the 3 real positions
     int base = (1 * 2 + 0) * 5 * 2;
     assertArrayEquals(
         new float[] {0, 0, 0, 0, 1000, 1001, 1010, 1011, 1020, 1021},
         java.util.Arrays.copyOfRange(batch, base, base + 10));
+  }
+
+  private static NativeTensor toNative(FloatTensor tensor) {
+    NativeTensor result = NativeTensor.allocate(OnnxJavaType.FLOAT, tensor.shape());
+    for (int i = 0; i < tensor.data().length; i++) {
+      result.buffer().putFloat(i * Float.BYTES, tensor.data()[i]);
+    }
+    return result;
+  }
+
+  @Test
+  void nativeCacheMatchesTheHeapOneAndZeroesThePaddingOfAReusedBatch() {
+    SequenceKv heap = twoRowsThreePositions();
+    long before = NativeTensor.liveBytes();
+    SequenceKv kv = SequenceKv.empty(KvStorage.NATIVE, OnnxJavaType.FLOAT, 1, 2, 2, 2);
+    NativeTensor[] inputs = {
+      toNative(block(2, 2, 0)),
+      toNative(block(2, 2, 50)),
+      toNative(block(2, 1, 2)),
+      toNative(block(2, 1, 52)),
+      toNative(block(2, 5, 9))
+    };
+    kv.append(new HostTensor[] {inputs[0]}, new HostTensor[] {inputs[1]});
+    kv.append(new HostTensor[] {inputs[2]}, new HostTensor[] {inputs[3]});
+    assertEquals(heap.key(0, 1), kv.key(0, 1));
+    assertEquals(heap.value(0, 0), kv.value(0, 0));
+    NativeTensor batch = inputs[4]; // dirty, as a reused scratch area is
+    kv.writePast(0, false, 1, batch, 1);
+    int base = (1 * 2 + 0) * 5 * 2;
+    float[] row = new float[10];
+    for (int i = 0; i < row.length; i++) {
+      row[i] = batch.buffer().getFloat((base + i) * Float.BYTES);
+    }
+    assertArrayEquals(new float[] {0, 0, 0, 0, 1000, 1001, 1010, 1011, 1020, 1021}, row);
+    kv.close();
+    assertThrows(IllegalStateException.class, () -> kv.key(0, 0));
+    for (NativeTensor input : inputs) {
+      input.free();
+    }
+    assertEquals(before, NativeTensor.liveBytes(), "every block freed");
   }
 
   @Test
