@@ -22,7 +22,9 @@ import io.instructblip.engine.text.TextTokenizer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * InstructBLIP on one model directory and device: the entry point of the engine. It owns the ONNX
@@ -149,31 +151,68 @@ public final class InstructBlipEngine implements AutoCloseable {
     return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);
   }
 
-  /** {@link #infer(List)} with explicit batch limits. */
+  /**
+   * {@link #infer(List)} with explicit batch limits.
+   *
+   * <p>Requests keep their ids on every step, so a sampling request without a seed draws from the
+   * seed its id gives it (as in the Flink stages), wherever it stands in {@code requests}. Requests
+   * that share an id run one after the other, in order: each occurrence goes in a later round than
+   * the one before it, so ids stay unique among the requests in flight.
+   */
   public List<EngineResult> infer(List<EngineRequest> requests, int maxVisionBatch, int maxRows) {
     EngineResult[] results = new EngineResult[requests.size()];
+    for (List<Integer> round : roundsOfUniqueIds(requests)) {
+      inferRound(requests, round, results, maxVisionBatch, maxRows);
+    }
+    for (int i = 0; i < results.length; i++) {
+      if (results[i] == null) { // never expected: every path answers its requests
+        results[i] =
+            EngineResult.failed(
+                requests.get(i).id(),
+                new EngineException(ErrorCode.INTERNAL, "the request was not answered"),
+                StageTimings.ZERO);
+      }
+    }
+    return List.of(results);
+  }
+
+  /** Positions of {@code requests} in rounds: the n-th occurrence of an id goes in round n. */
+  private static List<List<Integer>> roundsOfUniqueIds(List<EngineRequest> requests) {
+    Map<String, Integer> seen = new HashMap<>();
+    List<List<Integer>> rounds = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      int round = seen.merge(requests.get(i).id(), 1, Integer::sum) - 1;
+      if (round == rounds.size()) {
+        rounds.add(new ArrayList<>());
+      }
+      rounds.get(round).add(i);
+    }
+    return rounds;
+  }
+
+  /** Answers the requests at {@code positions} (their ids are unique) into {@code results}. */
+  private void inferRound(
+      List<EngineRequest> requests,
+      List<Integer> positions,
+      EngineResult[] results,
+      int maxVisionBatch,
+      int maxRows) {
+    Map<String, Integer> positionOf = new HashMap<>();
     Deque<GenerationLoop.Job> waiting = new ArrayDeque<>();
     List<PreparedRequest> pending = new ArrayList<>();
-    for (int i = 0; i < requests.size(); i++) {
-      // Internal ids are positions, so that requests with equal ids still map back one to one.
+    for (int n = 0; n < positions.size(); n++) {
+      int i = positions.get(n);
       EngineRequest r = requests.get(i);
-      EngineRequest internal =
-          new EngineRequest(
-              Integer.toString(i),
-              r.images(),
-              r.instruction(),
-              r.mode(),
-              r.candidates(),
-              r.overrides());
+      positionOf.put(r.id(), i);
       try {
-        pending.add(preparer.prepare(internal));
+        pending.add(preparer.prepare(r));
       } catch (RuntimeException e) {
         results[i] =
             EngineResult.failed(
                 r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
       }
-      if (pending.size() == maxVisionBatch || (i == requests.size() - 1 && !pending.isEmpty())) {
-        visual(pending, waiting, results, requests);
+      if (pending.size() == maxVisionBatch || (n == positions.size() - 1 && !pending.isEmpty())) {
+        visual(pending, waiting, results, positionOf);
         pending.clear();
       }
     }
@@ -189,27 +228,16 @@ public final class InstructBlipEngine implements AutoCloseable {
       List<EngineResult> done = new ArrayList<>(loop.admit(admit));
       done.addAll(loop.step());
       for (EngineResult r : done) {
-        int index = Integer.parseInt(r.id());
-        results[index] = r.withId(requests.get(index).id());
+        results[positionOf.get(r.id())] = r;
       }
     }
-    for (int i = 0; i < results.length; i++) {
-      if (results[i] == null) { // never expected: every path above answers its requests
-        results[i] =
-            EngineResult.failed(
-                requests.get(i).id(),
-                new EngineException(ErrorCode.INTERNAL, "the request was not answered"),
-                StageTimings.ZERO);
-      }
-    }
-    return List.of(results);
   }
 
   private void visual(
       List<PreparedRequest> batch,
       Deque<GenerationLoop.Job> waiting,
       EngineResult[] results,
-      List<EngineRequest> requests) {
+      Map<String, Integer> positionOf) {
     try {
       long t0 = System.nanoTime();
       List<FloatTensor> embeds = visualFeatures.encode(batch);
@@ -226,17 +254,14 @@ public final class InstructBlipEngine implements AutoCloseable {
       if (batch.size() > 1) {
         // One request may have broken the batch: run each alone, so that only that one fails.
         for (PreparedRequest r : batch) {
-          visual(List.of(r), waiting, results, requests);
+          visual(List.of(r), waiting, results, positionOf);
         }
         return;
       }
       PreparedRequest r = batch.get(0);
-      int index = Integer.parseInt(r.id());
-      results[index] =
+      results[positionOf.get(r.id())] =
           EngineResult.failed(
-              requests.get(index).id(),
-              EngineException.orInternal(e, "unexpected failure"),
-              r.timings());
+              r.id(), EngineException.orInternal(e, "unexpected failure"), r.timings());
     }
   }
 
