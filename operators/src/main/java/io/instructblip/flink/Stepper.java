@@ -42,5 +42,5 @@ public interface Stepper<IN, OUT> extends AutoCloseable {
 
   /** Releases what {@link StepFunction#open} acquired. Called once, on the stage thread. */
   @Override
-  default void close() throws Exception {}
+  default void close() {}
 }

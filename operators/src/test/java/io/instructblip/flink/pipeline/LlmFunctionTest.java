@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.flink.Result;
-import io.instructblip.flink.SharedEngineRegistry;
 import io.instructblip.flink.StageContext;
 import io.instructblip.flink.Stepper;
 import java.util.ArrayList;
@@ -28,6 +25,15 @@ class LlmFunctionTest {
   /** 8 new tokens. */
   private static final String SHORT = "greedy_rp10";
 
+  /**
+   * What LONG reserves of a token budget, worked out by hand: 1 row x (4 query tokens of the
+   * tiny-vicuna Q-Former + 12 prompt ids + max_new_tokens 12).
+   */
+  private static final long LONG_TOKENS = 4 + 12 + 12;
+
+  /** What SHORT reserves: 1 row x (4 query tokens + 7 prompt ids + max_new_tokens 8). */
+  private static final long SHORT_TOKENS = 4 + 7 + 8;
+
   private final Map<String, List<Integer>> expected = new HashMap<>();
   private final Map<String, StageItem> items = new HashMap<>();
 
@@ -45,15 +51,15 @@ class LlmFunctionTest {
 
   @Test
   void aBudgetForOneSequenceRunsThemOneAfterTheOtherInArrivalOrder() throws Exception {
-    long budget = Math.max(reservation(LONG), reservation(SHORT));
-    assertTrue(reservation(LONG) + reservation(SHORT) > budget);
+    long budget = Math.max(LONG_TOKENS, SHORT_TOKENS);
+    assertTrue(LONG_TOKENS + SHORT_TOKENS > budget);
     List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, budget));
     assertEquals(List.of(LONG, SHORT), order);
   }
 
   @Test
   void aSequenceThatCouldNeverFitIsAnsweredWithInvalidParameter() throws Exception {
-    long budget = reservation(SHORT) - 1;
+    long budget = SHORT_TOKENS - 1;
     try (Stepper<StageItem, StageAnswer> stepper =
         new LlmFunction(GoldenStageItems.ENGINE, budget).open(CONTEXT)) {
       stepper.admit(items.get(SHORT));
@@ -63,15 +69,8 @@ class LlmFunctionTest {
       assertFalse(result.isOk());
       assertEquals(ErrorCode.INVALID_PARAMETER, result.errorCode());
       assertEquals(
-          "request "
-              + SHORT
-              + " needs "
-              + reservation(SHORT)
-              + " tokens (1 rows x "
-              + reservation(SHORT)
-              + ") but the token budget is "
-              + budget
-              + ": lower max_new_tokens or num_beams, or raise the token budget",
+          "request greedy_rp10 needs 19 tokens (1 rows x 19) but the token budget is 18: lower"
+              + " max_new_tokens or num_beams, or raise the token budget",
           result.message());
       assertEquals(0, stepper.running());
     }
@@ -103,15 +102,5 @@ class LlmFunctionTest {
       }
     }
     return order;
-  }
-
-  /** The tokens an item reserves: its rows times the longest context a row can reach. */
-  private long reservation(String id) throws Exception {
-    try (SharedEngineRegistry.Lease<InstructBlipEngine> lease = GoldenStageItems.ENGINE.acquire()) {
-      StageItem item =
-          StagePayloads.withQueryOutputs(lease.get(), List.of(items.get(id))).get(0).value();
-      GenerationLoop.Job job = new GenerationLoop.Job(item.prepared(), item.queryOutputs());
-      return (long) job.rows() * job.tokensPerRow();
-    }
   }
 }
