@@ -1,5 +1,6 @@
 package io.instructblip.engine;
 
+import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.image.ImageDecoder;
 import io.instructblip.engine.image.ImagePreprocessing;
 import io.instructblip.engine.image.ImagePreprocessor;
@@ -19,9 +20,7 @@ import io.instructblip.engine.text.PaddingSide;
 import io.instructblip.engine.text.PromptBuilder;
 import io.instructblip.engine.text.PromptRecipe;
 import io.instructblip.engine.text.TextTokenizer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -144,8 +143,10 @@ public final class InstructBlipEngine implements AutoCloseable {
   /**
    * Answers every request: prepares each, runs the visual stages in batches of {@link
    * #DEFAULT_MAX_VISION_BATCH} and the LLM with continuous batching of at most {@link
-   * #DEFAULT_MAX_RUNNING_ROWS} rows. A request that fails gets an error result; the others are
-   * unaffected. Results are in request order.
+   * #DEFAULT_MAX_RUNNING_ROWS} rows, admitted by the {@link ContinuousBatchScheduler} the Flink llm
+   * stage uses (a request needing more rows than that is answered with {@code INVALID_PARAMETER},
+   * as there). A request that fails gets an error result; the others are unaffected. Results are in
+   * request order.
    */
   public List<EngineResult> infer(List<EngineRequest> requests) {
     return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);
@@ -198,7 +199,9 @@ public final class InstructBlipEngine implements AutoCloseable {
       int maxVisionBatch,
       int maxRows) {
     Map<String, Integer> positionOf = new HashMap<>();
-    Deque<GenerationLoop.Job> waiting = new ArrayDeque<>();
+    ContinuousBatchScheduler<GenerationLoop.Job> scheduler =
+        new ContinuousBatchScheduler<>(
+            new ContinuousBatchScheduler.Limits(maxRows, ContinuousBatchScheduler.NO_TOKEN_BUDGET));
     List<PreparedRequest> pending = new ArrayList<>();
     for (int n = 0; n < positions.size(); n++) {
       int i = positions.get(n);
@@ -212,32 +215,34 @@ public final class InstructBlipEngine implements AutoCloseable {
                 r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
       }
       if (pending.size() == maxVisionBatch || (n == positions.size() - 1 && !pending.isEmpty())) {
-        visual(pending, waiting, results, positionOf);
+        for (GenerationLoop.Job job : visual(pending, results, positionOf)) {
+          PreparedRequest p = job.request();
+          try {
+            scheduler.submit(p.id(), job.rows(), job.tokensPerRow(), job);
+          } catch (EngineException e) {
+            results[positionOf.get(p.id())] = EngineResult.failed(p.id(), e, p.timings());
+          }
+        }
         pending.clear();
       }
     }
     GenerationLoop<?> loop = newGenerationLoop();
-    while (!waiting.isEmpty() || !loop.isIdle()) {
-      List<GenerationLoop.Job> admit = new ArrayList<>();
-      int rows = loop.runningRows();
-      while (!waiting.isEmpty() && (rows == 0 || rows + waiting.peek().rows() <= maxRows)) {
-        GenerationLoop.Job job = waiting.poll();
-        rows += job.rows();
-        admit.add(job);
-      }
-      List<EngineResult> done = new ArrayList<>(loop.admit(admit));
+    while (!scheduler.isIdle()) {
+      List<GenerationLoop.Job> joining = new ArrayList<>();
+      scheduler.admit().forEach(entry -> joining.add(entry.payload()));
+      List<EngineResult> done = new ArrayList<>(loop.admit(joining));
       done.addAll(loop.step());
       for (EngineResult r : done) {
+        scheduler.finish(r.id());
         results[positionOf.get(r.id())] = r;
       }
     }
   }
 
-  private void visual(
-      List<PreparedRequest> batch,
-      Deque<GenerationLoop.Job> waiting,
-      EngineResult[] results,
-      Map<String, Integer> positionOf) {
+  /** The batch's LLM jobs after the visual stages; a request that fails there gets its result. */
+  private List<GenerationLoop.Job> visual(
+      List<PreparedRequest> batch, EngineResult[] results, Map<String, Integer> positionOf) {
+    List<GenerationLoop.Job> jobs = new ArrayList<>();
     try {
       long t0 = System.nanoTime();
       List<FloatTensor> embeds = visualFeatures.encode(batch);
@@ -248,20 +253,22 @@ public final class InstructBlipEngine implements AutoCloseable {
         PreparedRequest r = batch.get(i);
         StageTimings timings =
             r.timings().withVision((t1 - t0) / 1_000).withQformer((t2 - t1) / 1_000);
-        waiting.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
+        jobs.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
       }
+      return jobs;
     } catch (RuntimeException e) {
       if (batch.size() > 1) {
         // One request may have broken the batch: run each alone, so that only that one fails.
         for (PreparedRequest r : batch) {
-          visual(List.of(r), waiting, results, positionOf);
+          jobs.addAll(visual(List.of(r), results, positionOf));
         }
-        return;
+        return jobs;
       }
       PreparedRequest r = batch.get(0);
       results[positionOf.get(r.id())] =
           EngineResult.failed(
               r.id(), EngineException.orInternal(e, "unexpected failure"), r.timings());
+      return jobs;
     }
   }
 

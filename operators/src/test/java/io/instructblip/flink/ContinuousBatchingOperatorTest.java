@@ -22,8 +22,10 @@ class ContinuousBatchingOperatorTest {
     fake.ungate();
   }
 
+  /** The operator over {@link #fake}, which runs at most {@code config.maxRunning()} at once. */
   private OneInputStreamOperatorTestHarness<TestRequest, String> harness(
       ContinuousBatchingConfig config) throws Exception {
+    fake.maxRunning(config.maxRunning());
     return new OneInputStreamOperatorTestHarness<>(
         new ContinuousBatchingOperatorFactory<>(fake, new TestRequest.Codec(), config));
   }
@@ -57,24 +59,23 @@ class ContinuousBatchingOperatorTest {
       h.open();
       h.processElement(TestRequest.withSteps("a", 2), 0);
       fake.awaitBlockedInStep(1); // step 1 runs [a]
-      h.processElement(TestRequest.withSteps("b", 3), 0); // joins at the next boundary
-      h.processElement(TestRequest.withSteps("c", 1), 0); // waits: maxRunning is 2
-      assertEquals(2, operator(h).runningCount());
+      h.processElement(TestRequest.withSteps("b", 3), 0); // handed over at the next boundary
+      h.processElement(TestRequest.withSteps("c", 1), 0); // too: the stepper makes it wait
+      assertEquals(3, operator(h).inStepperCount(), "the operator holds nothing back");
 
       fake.allowSteps(1);
-      fake.awaitBlockedInStep(2); // step 2 runs [a, b]: a finishes
+      fake.awaitBlockedInStep(2); // step 2 runs [a, b] (at most 2): a finishes, c waits
       fake.allowSteps(1);
-      fake.awaitBlockedInStep(3); // step 3 runs [b]
-      runMailsUntil(h, () -> h.extractOutputValues().size() == 1); // a leaves, c is admitted
+      fake.awaitBlockedInStep(3); // step 3 runs [b, c]: c joined as soon as a left
       fake.allowSteps(1);
-      fake.awaitBlockedInStep(4); // step 4 runs [b, c]: both finish
+      fake.awaitBlockedInStep(4); // step 4 runs [b]
       fake.allowSteps(1);
       runMailsUntil(h, () -> h.extractOutputValues().size() == 3);
 
       assertEquals(
-          List.of(List.of("a"), List.of("a", "b"), List.of("b"), List.of("b", "c")), fake.steps());
-      assertEquals(List.of("gen:a", "gen:b", "gen:c"), h.extractOutputValues());
-      assertEquals(0, operator(h).runningCount());
+          List.of(List.of("a"), List.of("a", "b"), List.of("b", "c"), List.of("b")), fake.steps());
+      assertEquals(List.of("gen:a", "gen:c", "gen:b"), h.extractOutputValues());
+      assertEquals(0, operator(h).inStepperCount());
       assertEquals(6, operator(h).metrics().generatedTokenCount());
       assertEquals(3, operator(h).metrics().okCount());
     }
@@ -82,7 +83,7 @@ class ContinuousBatchingOperatorTest {
   }
 
   @Test
-  void neverRunsMoreThanMaxRunning() throws Exception {
+  void theStepperDecidesWhoRunsAndEverySequenceRunsItsSteps() throws Exception {
     fake.gated();
     try (var h = harness(config(3, 16))) {
       h.open();

@@ -13,13 +13,14 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A stepper for tests: a sequence needs {@code steps} decode steps and then finishes with value
- * {@code "gen:" + id} (":restored" for a restored element) and {@code steps} generated tokens. It
- * logs the running ids of every step ("~" marks a restored element), and each step waits for a
- * permit when {@link #gated()} (so a test can admit elements between known steps). An id starting
- * with "bad" is refused at admission; a step with an id starting with "oom" running throws an
- * {@link OutOfMemoryError}. What it records belongs to this instance and its serialized copies
- * (found by a key of its own), so tests can run in parallel.
+ * A stepper for tests: at most {@link #maxRunning} sequences run (the others wait); a sequence
+ * needs {@code steps} decode steps and then finishes with value {@code "gen:" + id} (":restored"
+ * for a restored element) and {@code steps} generated tokens. It logs the running ids of every step
+ * ("~" marks a restored element), and each step waits for a permit when {@link #gated()} (so a test
+ * can admit elements between known steps). An id starting with "bad" is refused at admission; a
+ * step with an id starting with "oom" running throws an {@link OutOfMemoryError}. What it records
+ * belongs to this instance and its serialized copies (found by a key of its own), so tests can run
+ * in parallel.
  */
 final class FakeStepFunction implements StepFunction<TestRequest, String> {
   private static final long serialVersionUID = 1L;
@@ -33,6 +34,7 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
     final AtomicInteger closed = new AtomicInteger();
     final Semaphore permits = new Semaphore(0);
     volatile boolean gated;
+    volatile int maxRunning = Integer.MAX_VALUE;
   }
 
   private final String key = UUID.randomUUID().toString();
@@ -53,6 +55,11 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
 
   int closed() {
     return state().closed.get();
+  }
+
+  /** At most {@code n} sequences run in a step; the others wait, in arrival order. */
+  void maxRunning(int n) {
+    state().maxRunning = n;
   }
 
   /** From now on, each step waits for {@link #allowSteps}. */
@@ -79,6 +86,7 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
   public Stepper<TestRequest, String> open(StageContext context) {
     State state = state();
     return new Stepper<>() {
+      private final Map<String, TestRequest> waiting = new LinkedHashMap<>();
       private final Map<String, int[]> remaining = new LinkedHashMap<>();
       private final Map<String, TestRequest> requests = new LinkedHashMap<>();
 
@@ -87,12 +95,18 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
         if (element.id().startsWith("bad")) {
           throw new EngineException(ErrorCode.INVALID_PARAMETER, "refused " + element.id());
         }
-        remaining.put(element.id(), new int[] {element.steps()});
-        requests.put(element.id(), element);
+        waiting.put(element.id(), element);
       }
 
       @Override
       public List<Result<String>> step() throws Exception {
+        for (var it = waiting.values().iterator();
+            it.hasNext() && requests.size() < state.maxRunning; ) {
+          TestRequest element = it.next();
+          it.remove();
+          remaining.put(element.id(), new int[] {element.steps()});
+          requests.put(element.id(), element);
+        }
         state.stepsEntered.incrementAndGet();
         if (state.gated) {
           state.permits.acquire();
@@ -121,13 +135,14 @@ final class FakeStepFunction implements StepFunction<TestRequest, String> {
       @Override
       public void cancel(String requestId) {
         state.cancelled.add(requestId);
+        waiting.remove(requestId);
         remaining.remove(requestId);
         requests.remove(requestId);
       }
 
       @Override
-      public int running() {
-        return remaining.size();
+      public int waiting() {
+        return waiting.size();
       }
 
       @Override

@@ -45,7 +45,7 @@ class LlmFunctionTest {
 
   @Test
   void withoutABudgetBothRunTogetherAndTheShortOneFinishesFirst() throws Exception {
-    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE));
+    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 8));
     assertEquals(List.of(SHORT, LONG), order);
   }
 
@@ -53,15 +53,28 @@ class LlmFunctionTest {
   void aBudgetForOneSequenceRunsThemOneAfterTheOtherInArrivalOrder() throws Exception {
     long budget = Math.max(LONG_TOKENS, SHORT_TOKENS);
     assertTrue(LONG_TOKENS + SHORT_TOKENS > budget);
-    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, budget));
+    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 8, budget));
     assertEquals(List.of(LONG, SHORT), order);
+  }
+
+  @Test
+  void aRowLimitOfOneRunsThemOneAfterTheOtherAndTheSecondWaitsInTheScheduler() throws Exception {
+    try (Stepper<StageItem, StageAnswer> stepper =
+        new LlmFunction(GoldenStageItems.ENGINE, 1).open(CONTEXT)) {
+      stepper.admit(items.get(LONG));
+      stepper.admit(items.get(SHORT));
+      assertEquals(2, stepper.waiting(), "both wait until the first step");
+      assertEquals(List.of(), stepper.step());
+      assertEquals(1, stepper.waiting(), "LONG runs, SHORT waits for its row");
+    }
+    assertEquals(List.of(LONG, SHORT), finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 1)));
   }
 
   @Test
   void aSequenceThatCouldNeverFitIsAnsweredWithInvalidParameter() throws Exception {
     long budget = SHORT_TOKENS - 1;
     try (Stepper<StageItem, StageAnswer> stepper =
-        new LlmFunction(GoldenStageItems.ENGINE, budget).open(CONTEXT)) {
+        new LlmFunction(GoldenStageItems.ENGINE, 8, budget).open(CONTEXT)) {
       stepper.admit(items.get(SHORT));
       List<Result<StageAnswer>> results = stepper.step();
       assertEquals(1, results.size());
@@ -72,13 +85,26 @@ class LlmFunctionTest {
           "request greedy_rp10 needs 19 tokens (1 rows x 19) but the token budget is 18: lower"
               + " max_new_tokens or num_beams, or raise the token budget",
           result.message());
-      assertEquals(0, stepper.running());
+      assertEquals(0, stepper.waiting());
+    }
+  }
+
+  /** The function travels to the TaskManagers serialized (a job with it once failed to start). */
+  @Test
+  void theFunctionIsSerializable() throws Exception {
+    LlmFunction copy =
+        org.apache.flink.util.InstantiationUtil.clone(
+            new LlmFunction(GoldenStageItems.ENGINE, 1, SHORT_TOKENS));
+    try (Stepper<StageItem, StageAnswer> stepper = copy.open(CONTEXT)) {
+      stepper.admit(items.get(LONG));
+      assertEquals(ErrorCode.INVALID_PARAMETER, stepper.step().get(0).errorCode(), "budget kept");
     }
   }
 
   @Test
   void aBudgetBelowOneIsRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new LlmFunction(GoldenStageItems.ENGINE, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> new LlmFunction(GoldenStageItems.ENGINE, 8, 0));
   }
 
   /**
@@ -90,7 +116,7 @@ class LlmFunctionTest {
     try (Stepper<StageItem, StageAnswer> stepper = function.open(CONTEXT)) {
       stepper.admit(items.get(LONG));
       stepper.admit(items.get(SHORT));
-      for (int steps = 0; stepper.running() > 0 && steps < 100; steps++) {
+      for (int steps = 0; order.size() < 2 && steps < 100; steps++) {
         for (Result<StageAnswer> result : stepper.step()) {
           assertTrue(result.isOk(), result.message());
           assertEquals(

@@ -125,7 +125,7 @@ class SamplingSeedTest {
         drain(
             new OneInputStreamOperatorTestHarness<>(
                 new ContinuousBatchingOperatorFactory<>(
-                    new LlmFunction(spec),
+                    new LlmFunction(spec, 3),
                     new StageItemCodec(),
                     ContinuousBatchingConfig.builder().maxRunning(3).build())),
             queried);
