@@ -1,6 +1,5 @@
 package io.instructblip.flink;
 
-import io.instructblip.engine.EngineException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -84,7 +83,7 @@ public record ContinuousBatchingConfig(int maxRunning, int maxInFlight, Duration
       return this;
     }
 
-    /** Validates and builds; throws {@link EngineException} (INVALID_PARAMETER) if inconsistent. */
+    /** Validates and builds; throws {@link IllegalArgumentException} if inconsistent. */
     public ContinuousBatchingConfig build() {
       return new ContinuousBatchingConfig(maxRunning, maxInFlight, defaultTimeout);
     }
