@@ -21,6 +21,8 @@ import java.util.function.Function;
  * most {@code maxRows}, a batch leaving when full or {@code maxWait} after its first row. A failed
  * batch completes each of its rows with an {@code INTERNAL} result; the thread carries on.
  */
+// close() waits for the worker thread; an interrupt there is passed on, not swallowed
+@SuppressWarnings("try")
 final class RowBatcher implements AutoCloseable {
   private record Pending(EngineRequest request, CompletableFuture<EngineResult> result) {}
 
@@ -120,7 +122,12 @@ final class RowBatcher implements AutoCloseable {
   public void close() throws Exception {
     closed = true;
     worker.interrupt();
-    worker.join(TimeUnit.SECONDS.toMillis(30));
-    engine.close();
+    try {
+      worker.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      engine.close();
+    }
   }
 }

@@ -8,7 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -60,12 +59,11 @@ public final class ConfigValues {
    * The value of an {@code enumType()} option, which must be one of {@code allowed}; the error
    * lists them as the documentation writes them ({@code exactly-once}).
    */
-  @SafeVarargs
   public static <E extends Enum<E>> E choice(
-      ReadableConfig conf, ConfigOption<E> option, E... allowed) {
+      ReadableConfig conf, ConfigOption<E> option, List<E> allowed) {
     String expected = "one of " + names(allowed);
     E value = read(conf, option, expected, true);
-    if (!List.of(allowed).contains(value)) {
+    if (!allowed.contains(value)) {
       throw new IllegalArgumentException(
           option.key() + " must be " + expected + ", got \"" + name(value) + "\"");
     }
@@ -90,8 +88,8 @@ public final class ConfigValues {
   }
 
   /** The allowed values of a choice as the documentation writes them: lower case, dashes. */
-  public static String names(Enum<?>[] values) {
-    return Stream.of(values).map(ConfigValues::name).collect(Collectors.joining(", "));
+  public static String names(List<? extends Enum<?>> values) {
+    return values.stream().map(ConfigValues::name).collect(Collectors.joining(", "));
   }
 
   /** One value of a choice as the documentation writes it, e.g. {@code exactly-once}. */

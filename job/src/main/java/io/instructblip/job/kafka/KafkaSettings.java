@@ -239,19 +239,19 @@ public record KafkaSettings(
             .groupId(conf.get(KafkaConfigOptions.GROUP_ID))
             .startingOffsets(
                 ConfigValues.choice(
-                    conf, KafkaConfigOptions.STARTING_OFFSETS, StartingOffsets.values()))
+                    conf, KafkaConfigOptions.STARTING_OFFSETS, List.of(StartingOffsets.values())))
             .deliveryGuarantee(
                 ConfigValues.choice(
                     conf,
                     KafkaConfigOptions.DELIVERY_GUARANTEE,
-                    DeliveryGuarantee.EXACTLY_ONCE,
-                    DeliveryGuarantee.AT_LEAST_ONCE))
+                    List.of(DeliveryGuarantee.EXACTLY_ONCE, DeliveryGuarantee.AT_LEAST_ONCE)))
             .transactionalIdPrefix(conf.get(KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX))
             .transactionTimeout(
                 ConfigValues.get(
                     conf, KafkaConfigOptions.TRANSACTION_TIMEOUT, ConfigValues.DURATION))
             .responseFormat(
-                ConfigValues.choice(conf, KafkaConfigOptions.RESPONSE_FORMAT, WireFormat.values()));
+                ConfigValues.choice(
+                    conf, KafkaConfigOptions.RESPONSE_FORMAT, List.of(WireFormat.values())));
     conf.getOptional(KafkaConfigOptions.BOOTSTRAP_SERVERS).ifPresent(b::bootstrapServers);
     conf.toMap()
         .forEach(
