@@ -111,7 +111,8 @@ class InstructBlipOptionsTest {
     String value = cell.substring(1, cell.indexOf('`', 1));
     Object declared = option.defaultValue();
     if (declared instanceof Enum<?> e) {
-      return ConfigValues.name(e).equals(value);
+      // documented as the docs spell choices (exactly-once) or as the constant (topic_name)
+      return ConfigValues.name(e).equals(value) || e.name().equalsIgnoreCase(value);
     }
     Configuration conf = Configuration.fromMap(Map.of(option.key(), value));
     return declared.equals(ConfigValues.get(conf, option, "the declared type"));
