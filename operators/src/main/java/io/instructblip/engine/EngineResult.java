@@ -70,21 +70,6 @@ public record EngineResult(
         : 0;
   }
 
-  /** The same result under another request id. */
-  public EngineResult withId(String newId) {
-    return new EngineResult(
-        newId,
-        text,
-        tokenIds,
-        finishReason,
-        candidates,
-        qformerInputIds,
-        promptIds,
-        timings,
-        errorCode,
-        errorMessage);
-  }
-
   /** Whether the request succeeded. */
   public boolean ok() {
     return errorCode == null;

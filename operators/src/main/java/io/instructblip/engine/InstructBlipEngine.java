@@ -1,5 +1,6 @@
 package io.instructblip.engine;
 
+import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.image.ImageDecoder;
 import io.instructblip.engine.image.ImagePreprocessing;
 import io.instructblip.engine.image.ImagePreprocessor;
@@ -20,10 +21,10 @@ import io.instructblip.engine.text.PaddingSide;
 import io.instructblip.engine.text.PromptBuilder;
 import io.instructblip.engine.text.PromptRecipe;
 import io.instructblip.engine.text.TextTokenizer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * InstructBLIP on one model directory and device: the entry point of the engine. It owns the ONNX
@@ -148,59 +149,30 @@ public final class InstructBlipEngine implements AutoCloseable {
   /**
    * Answers every request: prepares each, runs the visual stages in batches of {@link
    * #DEFAULT_MAX_VISION_BATCH} and the LLM with continuous batching of at most {@link
-   * #DEFAULT_MAX_RUNNING_ROWS} rows. A request that fails gets an error result; the others are
-   * unaffected. Results are in request order.
+   * #DEFAULT_MAX_RUNNING_ROWS} rows, admitted by the {@link ContinuousBatchScheduler} the Flink llm
+   * stage uses (a request needing more rows than that is answered with {@code INVALID_PARAMETER},
+   * as there). A request that fails gets an error result; the others are unaffected. Results are in
+   * request order.
    */
   public List<EngineResult> infer(List<EngineRequest> requests) {
     return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);
   }
 
-  /** {@link #infer(List)} with explicit batch limits. */
+  /**
+   * {@link #infer(List)} with explicit batch limits.
+   *
+   * <p>Requests keep their ids on every step, so a sampling request without a seed draws from the
+   * seed its id gives it (as in the Flink stages), wherever it stands in {@code requests}. Requests
+   * that share an id run one after the other, in order: each occurrence goes in a later round than
+   * the one before it, so ids stay unique among the requests in flight.
+   */
   public List<EngineResult> infer(List<EngineRequest> requests, int maxVisionBatch, int maxRows) {
     EngineResult[] results = new EngineResult[requests.size()];
-    Deque<GenerationLoop.Job> waiting = new ArrayDeque<>();
-    List<PreparedRequest> pending = new ArrayList<>();
-    for (int i = 0; i < requests.size(); i++) {
-      // Internal ids are positions, so that requests with equal ids still map back one to one.
-      EngineRequest r = requests.get(i);
-      EngineRequest internal =
-          new EngineRequest(
-              Integer.toString(i),
-              r.images(),
-              r.instruction(),
-              r.mode(),
-              r.candidates(),
-              r.overrides());
-      try {
-        pending.add(preparer.prepare(internal));
-      } catch (RuntimeException e) {
-        results[i] =
-            EngineResult.failed(
-                r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
-      }
-      if (pending.size() == maxVisionBatch || (i == requests.size() - 1 && !pending.isEmpty())) {
-        visual(pending, waiting, results, requests);
-        pending.clear();
-      }
-    }
-    GenerationLoop<?> loop = newGenerationLoop();
-    while (!waiting.isEmpty() || !loop.isIdle()) {
-      List<GenerationLoop.Job> admit = new ArrayList<>();
-      int rows = loop.runningRows();
-      while (!waiting.isEmpty() && (rows == 0 || rows + waiting.peek().rows() <= maxRows)) {
-        GenerationLoop.Job job = waiting.poll();
-        rows += job.rows();
-        admit.add(job);
-      }
-      List<EngineResult> done = new ArrayList<>(loop.admit(admit));
-      done.addAll(loop.step());
-      for (EngineResult r : done) {
-        int index = Integer.parseInt(r.id());
-        results[index] = r.withId(requests.get(index).id());
-      }
+    for (List<Integer> round : roundsOfUniqueIds(requests)) {
+      inferRound(requests, round, results, maxVisionBatch, maxRows);
     }
     for (int i = 0; i < results.length; i++) {
-      if (results[i] == null) { // never expected: every path above answers its requests
+      if (results[i] == null) { // never expected: every path answers its requests
         results[i] =
             EngineResult.failed(
                 requests.get(i).id(),
@@ -211,11 +183,72 @@ public final class InstructBlipEngine implements AutoCloseable {
     return List.of(results);
   }
 
-  private void visual(
-      List<PreparedRequest> batch,
-      Deque<GenerationLoop.Job> waiting,
+  /** Positions of {@code requests} in rounds: the n-th occurrence of an id goes in round n. */
+  private static List<List<Integer>> roundsOfUniqueIds(List<EngineRequest> requests) {
+    Map<String, Integer> seen = new HashMap<>();
+    List<List<Integer>> rounds = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      int round = seen.merge(requests.get(i).id(), 1, Integer::sum) - 1;
+      if (round == rounds.size()) {
+        rounds.add(new ArrayList<>());
+      }
+      rounds.get(round).add(i);
+    }
+    return rounds;
+  }
+
+  /** Answers the requests at {@code positions} (their ids are unique) into {@code results}. */
+  private void inferRound(
+      List<EngineRequest> requests,
+      List<Integer> positions,
       EngineResult[] results,
-      List<EngineRequest> requests) {
+      int maxVisionBatch,
+      int maxRows) {
+    Map<String, Integer> positionOf = new HashMap<>();
+    ContinuousBatchScheduler<GenerationLoop.Job> scheduler =
+        new ContinuousBatchScheduler<>(
+            new ContinuousBatchScheduler.Limits(maxRows, ContinuousBatchScheduler.NO_TOKEN_BUDGET));
+    List<PreparedRequest> pending = new ArrayList<>();
+    for (int n = 0; n < positions.size(); n++) {
+      int i = positions.get(n);
+      EngineRequest r = requests.get(i);
+      positionOf.put(r.id(), i);
+      try {
+        pending.add(preparer.prepare(r));
+      } catch (RuntimeException e) {
+        results[i] =
+            EngineResult.failed(
+                r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
+      }
+      if (pending.size() == maxVisionBatch || (n == positions.size() - 1 && !pending.isEmpty())) {
+        for (GenerationLoop.Job job : visual(pending, results, positionOf)) {
+          PreparedRequest p = job.request();
+          try {
+            scheduler.submit(p.id(), job.rows(), job.tokensPerRow(), job);
+          } catch (EngineException e) {
+            results[positionOf.get(p.id())] = EngineResult.failed(p.id(), e, p.timings());
+          }
+        }
+        pending.clear();
+      }
+    }
+    GenerationLoop<?> loop = newGenerationLoop();
+    while (!scheduler.isIdle()) {
+      List<GenerationLoop.Job> joining = new ArrayList<>();
+      scheduler.admit().forEach(entry -> joining.add(entry.payload()));
+      List<EngineResult> done = new ArrayList<>(loop.admit(joining));
+      done.addAll(loop.step());
+      for (EngineResult r : done) {
+        scheduler.finish(r.id());
+        results[positionOf.get(r.id())] = r;
+      }
+    }
+  }
+
+  /** The batch's LLM jobs after the visual stages; a request that fails there gets its result. */
+  private List<GenerationLoop.Job> visual(
+      List<PreparedRequest> batch, EngineResult[] results, Map<String, Integer> positionOf) {
+    List<GenerationLoop.Job> jobs = new ArrayList<>();
     try {
       long t0 = System.nanoTime();
       List<FloatTensor> embeds = visualFeatures.encode(batch);
@@ -226,23 +259,22 @@ public final class InstructBlipEngine implements AutoCloseable {
         PreparedRequest r = batch.get(i);
         StageTimings timings =
             r.timings().withVision((t1 - t0) / 1_000).withQformer((t2 - t1) / 1_000);
-        waiting.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
+        jobs.add(new GenerationLoop.Job(r.withTimings(timings), queries.get(i)));
       }
+      return jobs;
     } catch (RuntimeException e) {
       if (batch.size() > 1) {
         // One request may have broken the batch: run each alone, so that only that one fails.
         for (PreparedRequest r : batch) {
-          visual(List.of(r), waiting, results, requests);
+          jobs.addAll(visual(List.of(r), results, positionOf));
         }
-        return;
+        return jobs;
       }
       PreparedRequest r = batch.get(0);
-      int index = Integer.parseInt(r.id());
-      results[index] =
+      results[positionOf.get(r.id())] =
           EngineResult.failed(
-              requests.get(index).id(),
-              EngineException.orInternal(e, "unexpected failure"),
-              r.timings());
+              r.id(), EngineException.orInternal(e, "unexpected failure"), r.timings());
+      return jobs;
     }
   }
 

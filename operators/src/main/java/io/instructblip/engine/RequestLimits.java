@@ -13,12 +13,12 @@ import java.util.function.ToLongFunction;
  * The bounds on what one request may carry, checked where a request enters (the job's parser):
  * sizes of its strings and collections, and ceilings of its generation parameters and of its work.
  * Every limit is a configuration key {@code instructblip.limits.<name>} with a safe default; {@link
- * #KEYS} lists them with their defaults and descriptions (the README's configuration table and
- * docs/messages.md show the same).
+ * #KEYS} lists them with their defaults and descriptions (the job declares them as Flink options
+ * from this list; the README's configuration table and docs/messages.md show the same).
  *
  * <pre>{@code
  * RequestLimits limits = RequestLimits.builder().maxNumBeams(8).maxNewTokens(256).build();
- * RequestLimits fromConfig = RequestLimits.fromMap(Map.of("num-beams-max", "8"));
+ * RequestLimits byName = RequestLimits.builder().limit("num-beams-max", 8).build();
  * }</pre>
  *
  * <p>Fixed rules that no configuration may loosen (e.g. {@code temperature >= 0.01}, at most
@@ -195,58 +195,11 @@ public record RequestLimits(
     return new Builder();
   }
 
-  /**
-   * Limits from key/values (keys without {@link #CONFIG_PREFIX}); absent keys take their default,
-   * an unknown key is an error that lists the known ones.
-   */
-  public static RequestLimits fromMap(Map<String, String> values) {
-    Map<String, Integer> parsed = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : values.entrySet()) {
-      Key key =
-          KEYS.stream()
-              .filter(k -> k.name().equals(e.getKey()))
-              .findFirst()
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          "unknown setting "
-                              + CONFIG_PREFIX
-                              + e.getKey()
-                              + "; known: "
-                              + String.join(", ", KEYS.stream().map(Key::name).toList())));
-      try {
-        parsed.put(key.name(), Integer.parseInt(e.getValue().strip()));
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException(
-            CONFIG_PREFIX + key.name() + " must be a whole number, got \"" + e.getValue() + "\"",
-            ex);
-      }
-    }
-    int[] v = new int[KEYS.size()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = parsed.getOrDefault(KEYS.get(i).name(), KEYS.get(i).defaultValue());
-    }
-    return new RequestLimits(
-        v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
-  }
-
-  /** The {@code instructblip.limits.*} entries of {@code all}, without the prefix. */
-  public static Map<String, String> keysOf(Map<String, String> all) {
-    Map<String, String> values = new LinkedHashMap<>();
-    all.forEach(
-        (k, value) -> {
-          if (k.startsWith(CONFIG_PREFIX)) {
-            values.put(k.substring(CONFIG_PREFIX.length()), value);
-          }
-        });
-    return values;
-  }
-
-  /** These limits as key/values (keys without the prefix), the form {@link #fromMap} reads. */
-  public Map<String, String> toMap() {
-    Map<String, String> values = new LinkedHashMap<>();
+  /** These limits by key name (without the prefix), in the order of {@link #KEYS}. */
+  public Map<String, Integer> toMap() {
+    Map<String, Integer> values = new LinkedHashMap<>();
     for (Key key : KEYS) {
-      values.put(key.name(), Long.toString(key.get().applyAsLong(this)));
+      values.put(key.name(), (int) key.get().applyAsLong(this));
     }
     return values;
   }
@@ -295,13 +248,29 @@ public record RequestLimits(
 
   /** Builds {@link RequestLimits}; starts from the defaults of {@link #KEYS}. */
   public static final class Builder {
-    private final Map<String, String> values = new LinkedHashMap<>();
+    private final Map<String, Integer> values = new LinkedHashMap<>();
 
     private Builder() {}
 
     private Builder set(String key, int value) {
-      values.put(key, Integer.toString(value));
+      values.put(key, value);
       return this;
+    }
+
+    /**
+     * Sets the limit of one of the {@link #KEYS} by its name (without {@link #CONFIG_PREFIX}), e.g.
+     * {@code limit("num-beams-max", 8)}; an unknown name is an error that lists the known ones.
+     */
+    public Builder limit(String name, int value) {
+      if (KEYS.stream().noneMatch(k -> k.name().equals(name))) {
+        throw new IllegalArgumentException(
+            "unknown setting "
+                + CONFIG_PREFIX
+                + name
+                + "; known: "
+                + String.join(", ", KEYS.stream().map(Key::name).toList()));
+      }
+      return set(name, value);
     }
 
     public Builder maxIdChars(int value) {
@@ -358,7 +327,12 @@ public record RequestLimits(
 
     /** The limits; a value out of its key's range is an {@link IllegalArgumentException}. */
     public RequestLimits build() {
-      return fromMap(values);
+      int[] v = new int[KEYS.size()];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = values.getOrDefault(KEYS.get(i).name(), KEYS.get(i).defaultValue());
+      }
+      return new RequestLimits(
+          v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12]);
     }
   }
 }

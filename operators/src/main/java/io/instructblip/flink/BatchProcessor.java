@@ -24,5 +24,5 @@ public interface BatchProcessor<IN, OUT> extends AutoCloseable {
 
   /** Releases what {@link BatchFunction#open} acquired. Called once, after the last batch. */
   @Override
-  default void close() throws Exception {}
+  default void close() {}
 }

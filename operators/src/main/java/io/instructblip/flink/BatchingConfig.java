@@ -1,7 +1,5 @@
 package io.instructblip.flink;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -74,8 +72,8 @@ public record BatchingConfig(
     return builder().build();
   }
 
-  static EngineException invalid(String message) {
-    return new EngineException(ErrorCode.INVALID_PARAMETER, message);
+  static IllegalArgumentException invalid(String message) {
+    return new IllegalArgumentException(message);
   }
 
   /** Builds a {@link BatchingConfig}; the defaults are the {@code DEFAULT_*} constants. */
@@ -113,7 +111,7 @@ public record BatchingConfig(
       return this;
     }
 
-    /** Validates and builds; throws {@link EngineException} (INVALID_PARAMETER) if inconsistent. */
+    /** Validates and builds; throws {@link IllegalArgumentException} if inconsistent. */
     public BatchingConfig build() {
       return new BatchingConfig(
           maxBatchSize, maxWait, maxInFlight, defaultTimeout, failJobOnBatchError);

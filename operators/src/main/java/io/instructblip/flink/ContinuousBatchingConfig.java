@@ -1,6 +1,5 @@
 package io.instructblip.flink;
 
-import io.instructblip.engine.EngineException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -16,7 +15,9 @@ import java.util.Objects;
  *     .build();
  * }</pre>
  *
- * @param maxRunning sequences decoded together in one step; more wait for a free slot
+ * @param maxRunning the model rows one decode step may run (a beam-search request takes {@code
+ *     num_beams}); enforced by the stage's step function (the llm stage: its {@code
+ *     ContinuousBatchScheduler}), not by the operator; more wait in that scheduler
  * @param maxInFlight elements held per subtask (running or waiting); when reached, the operator
  *     stops taking input (backpressure); at least {@code maxRunning}
  * @param defaultTimeout the deadline applied to elements without one ({@link Duration#ZERO}: none)
@@ -82,7 +83,7 @@ public record ContinuousBatchingConfig(int maxRunning, int maxInFlight, Duration
       return this;
     }
 
-    /** Validates and builds; throws {@link EngineException} (INVALID_PARAMETER) if inconsistent. */
+    /** Validates and builds; throws {@link IllegalArgumentException} if inconsistent. */
     public ContinuousBatchingConfig build() {
       return new ContinuousBatchingConfig(maxRunning, maxInFlight, defaultTimeout);
     }

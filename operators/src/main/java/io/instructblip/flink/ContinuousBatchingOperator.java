@@ -1,7 +1,6 @@
 package io.instructblip.flink;
 
 import io.instructblip.engine.ErrorCode;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,10 +16,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The llm stage: continuous batching driven by a {@link Stepper} on a dedicated stage thread.
  *
- * <p>Up to {@code maxRunning} sequences run together; each new element joins the running batch at
- * the next step boundary, each finished sequence leaves at once and frees its slot for the next
- * waiting element. The stage thread loops steps while sequences run and sleeps while none does.
- * Request ids must be unique among the elements in flight: a duplicate is answered with an {@code
+ * <p>The operator bounds only the elements in flight ({@code maxInFlight}, backpressure beyond it)
+ * and hands each accepted element to the stepper at the next step boundary; the stepper alone
+ * decides which of its sequences run in a step (the llm stage: {@code ContinuousBatchScheduler}, by
+ * rows and tokens), and its waiting sequences are the operator's queue-depth gauge. The stage
+ * thread loops steps while the stepper holds sequences and sleeps while it holds none. Request ids
+ * must be unique among the elements in flight: a duplicate is answered with an {@code
  * INVALID_PARAMETER} error at once.
  *
  * <p>A sequence whose deadline passes is answered with a timeout and cancelled in the stepper. A
@@ -37,12 +38,9 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
   private static final long STAGE_THREAD_STOP_MILLIS = 10_000;
 
   private final StepFunction<IN, OUT> function;
-  private final ContinuousBatchingConfig config;
 
-  private transient ArrayDeque<Pending<IN>> waiting;
-  private transient Set<Long> running;
+  private transient Set<Long> inStepper;
   private transient Map<String, Long> byRequestId;
-  private transient volatile int waitingGauge;
   private transient StepLoop<IN, OUT> loop;
   private transient Thread stageThread;
 
@@ -53,9 +51,7 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
       ContinuousBatchingConfig config) {
     super(parameters, codec, config.maxInFlight(), config.defaultTimeout());
     this.function = Objects.requireNonNull(function, "function");
-    this.config = config;
-    this.waiting = new ArrayDeque<>();
-    this.running = new HashSet<>();
+    this.inStepper = new HashSet<>();
     this.byRequestId = new HashMap<>();
   }
 
@@ -88,18 +84,8 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
                   + "' is already in flight in this stage; request ids must be unique"));
       return;
     }
-    waiting.addLast(pending);
-    admitWaiting();
-  }
-
-  /** Moves waiting elements into free running slots, oldest first. */
-  private void admitWaiting() {
-    while (running.size() < config.maxRunning() && !waiting.isEmpty()) {
-      Pending<IN> pending = waiting.pollFirst();
-      running.add(pending.seq);
-      loop.admit(pending.seq, pending.requestId(), pending.element);
-    }
-    waitingGauge = waiting.size();
+    inStepper.add(pending.seq);
+    loop.admit(pending.seq, pending.requestId(), pending.element);
   }
 
   /** Stage thread: hands the sequences that finished in a step to the task thread. */
@@ -131,39 +117,36 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
 
   private void answer(List<StepLoop.Finished<OUT>> results) {
     for (StepLoop.Finished<OUT> finished : results) {
-      if (!running.remove(finished.seq())) {
+      if (!inStepper.remove(finished.seq())) {
         continue; // timed out (and cancelled) before it finished: already answered
       }
       byRequestId.remove(finished.result().requestId(), finished.seq());
       complete(finished.seq(), finished.result());
     }
-    admitWaiting();
   }
 
   @Override
   protected void onTimedOut(Pending<IN> pending) {
     byRequestId.remove(pending.requestId(), pending.seq);
-    if (waiting.remove(pending)) {
-      waitingGauge = waiting.size();
-    } else if (running.remove(pending.seq)) {
+    if (inStepper.remove(pending.seq)) {
       loop.cancel(pending.seq, pending.requestId());
-      admitWaiting();
     }
   }
 
   @Override
   protected void flush() {
-    admitWaiting();
+    // Nothing held back here: every accepted element is already with the stepper.
   }
 
+  /** The sequences waiting in the stepper for room in a step (its scheduler's queue). */
   @Override
   protected int queueDepth() {
-    return waitingGauge;
+    return loop == null ? 0 : loop.waiting();
   }
 
   /** The number of sequences handed to the stepper and not yet answered (task-thread view). */
-  int runningCount() {
-    return running.size();
+  int inStepperCount() {
+    return inStepper.size();
   }
 
   @Override

@@ -42,8 +42,11 @@ final class StepLoop<IN, OUT> implements Runnable {
   private final Consumer<Throwable> died;
   private final LinkedBlockingQueue<Command<IN>> commands = new LinkedBlockingQueue<>();
 
-  /** Running sequences: request id to the sequence number of their admission. */
+  /** Sequences with the stepper: request id to the sequence number of their admission. */
   private final Map<String, Long> active = new LinkedHashMap<>();
+
+  /** The stepper's waiting sequences after its last command or step (read by the task thread). */
+  private volatile int waiting;
 
   /** A result and the sequence number of the admission it answers. */
   record Finished<OUT>(long seq, Result<OUT> result) {}
@@ -71,6 +74,11 @@ final class StepLoop<IN, OUT> implements Runnable {
 
   void stop() {
     commands.add(new Stop<>());
+  }
+
+  /** The sequences waiting in the stepper, as of its last admission or step. */
+  int waiting() {
+    return waiting;
   }
 
   @Override
@@ -104,8 +112,10 @@ final class StepLoop<IN, OUT> implements Runnable {
         apply(command, finished);
         command = commands.poll();
       }
+      waiting = stepper.waiting();
       if (!active.isEmpty()) {
         step(finished);
+        waiting = stepper.waiting();
       }
       if (!finished.isEmpty()) {
         sink.accept(finished);

@@ -9,15 +9,17 @@ import java.util.List;
  * <p>Contract:
  *
  * <ul>
- *   <li>{@link #admit} adds a sequence; it joins the running batch at the next {@link #step}. An
- *       exception from {@code admit} fails only that element.
+ *   <li>{@link #admit} hands over a sequence; the stepper decides when it joins the running batch
+ *       (at a {@link #step}, when its limits leave room). An exception from {@code admit} fails
+ *       only that element.
  *   <li>{@link #step} advances every running sequence by one token and returns the sequences that
  *       finished in this step (they leave the batch at once), keyed by request id. A sequence that
  *       fails alone is returned as an error result. An exception from {@code step} fails every
  *       running sequence (the operator then calls {@link #cancel} for each).
  *   <li>{@link #cancel} removes a sequence (deadline passed); cancelling an unknown or already
  *       finished id is a no-op.
- *   <li>{@link #running} is the number of sequences admitted and not yet finished or cancelled.
+ *   <li>{@link #waiting} is the number of sequences handed over that do not run yet (the stage's
+ *       queue depth).
  * </ul>
  *
  * <p>Restored elements have no heavy payload (see {@link InFlight}): {@code admit} must re-derive
@@ -37,10 +39,10 @@ public interface Stepper<IN, OUT> extends AutoCloseable {
   /** Removes a running sequence; unknown ids are ignored. */
   void cancel(String requestId);
 
-  /** The number of running sequences. */
-  int running();
+  /** The number of sequences handed over that wait for room in a step. */
+  int waiting();
 
   /** Releases what {@link StepFunction#open} acquired. Called once, on the stage thread. */
   @Override
-  default void close() throws Exception {}
+  default void close() {}
 }

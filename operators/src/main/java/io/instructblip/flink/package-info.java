@@ -8,9 +8,10 @@
  *       subtask; a batch is dispatched at {@code maxBatchSize} elements or when its oldest element
  *       has waited {@code maxWait}; one batch at a time runs on the subtask's stage thread through
  *       a {@link io.instructblip.flink.BatchProcessor}.
- *   <li>{@link io.instructblip.flink.ContinuousBatchingOperator} (llm): up to {@code maxRunning}
- *       sequences advanced one decode step at a time by a {@link io.instructblip.flink.Stepper};
- *       new sequences join at step boundaries, finished ones leave at once.
+ *   <li>{@link io.instructblip.flink.ContinuousBatchingOperator} (llm): every element in flight
+ *       handed to a {@link io.instructblip.flink.Stepper}, which decides which of them run (the llm
+ *       stage: by rows and tokens) and advances them one decode step at a time; new sequences join
+ *       at step boundaries, finished ones leave at once.
  * </ul>
  *
  * Add them with {@link io.instructblip.flink.StageOperators}. The main output carries values;

@@ -4,6 +4,9 @@ import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,36 +15,52 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A batch function for tests. It records every batch (the ids, "~" marking a restored element),
  * optionally holds each batch on a latch, fails an element whose id starts with "bad", and fails
  * the whole batch when an id starts with "boom". Its value is {@code "out:" + id} (plus
- * ":restored"). State is static because the operator may get a serialized copy; call {@link #reset}
- * per test.
+ * ":restored"). What it records belongs to this instance and its serialized copies (the operator
+ * may get one), found by a key of its own, so tests using other instances can run in parallel.
  */
 final class FakeBatchFunction implements BatchFunction<TestRequest, String> {
   private static final long serialVersionUID = 1L;
+  private static final Map<String, State> STATES = new ConcurrentHashMap<>();
 
-  static final List<List<String>> BATCHES = new CopyOnWriteArrayList<>();
-  static final AtomicInteger OPENED = new AtomicInteger();
-  static final AtomicInteger CLOSED = new AtomicInteger();
-  static volatile CountDownLatch gate = new CountDownLatch(0);
+  private static final class State {
+    final List<List<String>> batches = new CopyOnWriteArrayList<>();
+    final AtomicInteger opened = new AtomicInteger();
+    final AtomicInteger closed = new AtomicInteger();
+    volatile CountDownLatch gate = new CountDownLatch(0);
+  }
 
-  static void reset() {
-    BATCHES.clear();
-    OPENED.set(0);
-    CLOSED.set(0);
-    gate = new CountDownLatch(0);
+  private final String key = UUID.randomUUID().toString();
+
+  private State state() {
+    return STATES.computeIfAbsent(key, k -> new State());
+  }
+
+  /** The batches applied so far, in order. */
+  List<List<String>> batches() {
+    return state().batches;
+  }
+
+  int opened() {
+    return state().opened.get();
+  }
+
+  int closed() {
+    return state().closed.get();
   }
 
   /** From now on, every batch waits until {@link #release()}. */
-  static void hold() {
-    gate = new CountDownLatch(1);
+  void hold() {
+    state().gate = new CountDownLatch(1);
   }
 
-  static void release() {
-    gate.countDown();
+  void release() {
+    state().gate.countDown();
   }
 
   @Override
   public BatchProcessor<TestRequest, String> open(StageContext context) {
-    OPENED.incrementAndGet();
+    State state = state();
+    state.opened.incrementAndGet();
     return new BatchProcessor<>() {
       @Override
       public List<Result<String>> apply(List<TestRequest> batch) throws Exception {
@@ -49,8 +68,8 @@ final class FakeBatchFunction implements BatchFunction<TestRequest, String> {
         for (TestRequest request : batch) {
           ids.add(request.restored() ? "~" + request.id() : request.id());
         }
-        BATCHES.add(ids);
-        gate.await();
+        state.batches.add(ids);
+        state.gate.await();
         List<Result<String>> results = new ArrayList<>();
         for (TestRequest request : batch) {
           if (request.id().startsWith("boom")) {
@@ -70,7 +89,7 @@ final class FakeBatchFunction implements BatchFunction<TestRequest, String> {
 
       @Override
       public void close() {
-        CLOSED.incrementAndGet();
+        state.closed.incrementAndGet();
       }
     };
   }

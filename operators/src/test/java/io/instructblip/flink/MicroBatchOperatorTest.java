@@ -2,36 +2,36 @@ package io.instructblip.flink;
 
 import static io.instructblip.flink.Mailboxes.runMailsUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.util.FlinkRuntimeException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class MicroBatchOperatorTest {
 
-  @BeforeEach
-  void resetFake() {
-    FakeBatchFunction.reset();
-  }
+  /** This test's fake; a restore test replaces it with a fresh one for the restored operator. */
+  private FakeBatchFunction fake = new FakeBatchFunction();
 
   @AfterEach
   void releaseFake() {
-    FakeBatchFunction.release();
+    fake.release();
   }
 
-  private static OneInputStreamOperatorTestHarness<TestRequest, String> harness(
-      BatchingConfig config) throws Exception {
+  private OneInputStreamOperatorTestHarness<TestRequest, String> harness(BatchingConfig config)
+      throws Exception {
     return new OneInputStreamOperatorTestHarness<>(
-        new MicroBatchOperatorFactory<>(new FakeBatchFunction(), new TestRequest.Codec(), config));
+        new MicroBatchOperatorFactory<>(fake, new TestRequest.Codec(), config));
   }
 
   private static BatchingConfig config(int maxBatchSize, long maxWaitMillis, int maxInFlight) {
@@ -64,19 +64,18 @@ class MicroBatchOperatorTest {
         h.processElement(TestRequest.of(id), 0);
       }
       runMailsUntil(h, () -> h.extractOutputValues().size() == 6);
-      assertEquals(
-          List.of(List.of("a", "b", "c"), List.of("d", "e", "f")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("a", "b", "c"), List.of("d", "e", "f")), fake.batches());
       assertEquals(
           1,
           h.getProcessingTimeService().getNumActiveTimers(),
           "the lone 'g' waits on the max-wait timer");
 
       h.setProcessingTime(99);
-      assertEquals(2, FakeBatchFunction.BATCHES.size(), "no batch before max-wait");
+      assertEquals(2, fake.batches().size(), "no batch before max-wait");
       h.setProcessingTime(100);
       runMailsUntil(h, () -> h.extractOutputValues().size() == 7);
 
-      assertEquals(List.of("g"), FakeBatchFunction.BATCHES.get(2));
+      assertEquals(List.of("g"), fake.batches().get(2));
       assertEquals(
           List.of("out:a", "out:b", "out:c", "out:d", "out:e", "out:f", "out:g"),
           h.extractOutputValues());
@@ -95,10 +94,10 @@ class MicroBatchOperatorTest {
       h.setProcessingTime(6);
       h.processElement(TestRequest.of("b"), 0);
       h.setProcessingTime(9);
-      assertTrue(FakeBatchFunction.BATCHES.isEmpty());
+      assertTrue(fake.batches().isEmpty());
       h.setProcessingTime(10);
       runMailsUntil(h, () -> h.extractOutputValues().size() == 2);
-      assertEquals(List.of(List.of("a", "b")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("a", "b")), fake.batches());
       assertEquals(0, h.getProcessingTimeService().getNumActiveTimers());
     }
   }
@@ -109,7 +108,7 @@ class MicroBatchOperatorTest {
       h.open();
       h.processElement(TestRequest.of("a"), 0);
       runMailsUntil(h, () -> h.extractOutputValues().size() == 1);
-      assertEquals(List.of(List.of("a")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("a")), fake.batches());
     }
   }
 
@@ -158,15 +157,15 @@ class MicroBatchOperatorTest {
       h.endInput(); // answered before the checkpoint: must not come back
       assertEquals(List.of("out:done"), h.extractOutputValues());
 
-      FakeBatchFunction.hold();
+      fake.hold();
       h.processElement(TestRequest.of("a"), 0);
       h.processElement(TestRequest.of("b"), 0); // batch [a, b] is running, held
       h.processElement(TestRequest.of("c"), 0); // queued
-      Mailboxes.await(() -> FakeBatchFunction.BATCHES.size() == 2);
+      Mailboxes.await(() -> fake.batches().size() == 2);
       snapshot = h.snapshot(1L, 1L); // must not wait for the held batch
       assertEquals(List.of("out:done"), h.extractOutputValues());
     }
-    FakeBatchFunction.reset();
+    fake = new FakeBatchFunction();
     try (var restored = harness(config(2, 1000, 16))) {
       restored.initializeState(snapshot);
       restored.open();
@@ -174,7 +173,7 @@ class MicroBatchOperatorTest {
       assertEquals(
           List.of("out:a:restored", "out:b:restored", "out:c:restored"),
           restored.extractOutputValues());
-      assertEquals(List.of(List.of("~a", "~b"), List.of("~c")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("~a", "~b"), List.of("~c")), fake.batches());
       assertEquals(0, restored.getProcessingTimeService().getNumActiveTimers());
     }
   }
@@ -207,7 +206,7 @@ class MicroBatchOperatorTest {
     try (var h = harness(config(2, 1000, 16))) {
       h.open();
       h.setProcessingTime(0);
-      FakeBatchFunction.hold();
+      fake.hold();
       h.processElement(TestRequest.withDeadline("run1", 30), 0);
       h.processElement(TestRequest.of("run2"), 0); // batch [run1, run2] held
       h.processElement(TestRequest.withDeadline("queued", 20), 0);
@@ -222,11 +221,11 @@ class MicroBatchOperatorTest {
       assertEquals(List.of("queued=TIMEOUT", "run1=TIMEOUT"), failures(h));
       assertEquals(0, h.getProcessingTimeService().getNumActiveTimers());
 
-      FakeBatchFunction.release();
+      fake.release();
       runMailsUntil(h, () -> h.extractOutputValues().size() == 1);
       h.endInput();
       assertEquals(List.of("out:run2"), h.extractOutputValues(), "run1's late result discarded");
-      assertEquals(List.of(List.of("run1", "run2")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("run1", "run2")), fake.batches());
       StageMetrics metrics = ((MicroBatchOperator<?, ?>) h.getOperator()).metrics();
       assertEquals(2, metrics.timeoutCount());
       assertEquals(1, metrics.okCount());
@@ -256,7 +255,7 @@ class MicroBatchOperatorTest {
       h.setProcessingTime(1200);
       assertEquals(List.of("expired=TIMEOUT", "a=TIMEOUT"), failures(h));
       assertEquals(0, h.getProcessingTimeService().getNumActiveTimers());
-      assertTrue(FakeBatchFunction.BATCHES.isEmpty());
+      assertTrue(fake.batches().isEmpty());
     }
   }
 
@@ -269,39 +268,47 @@ class MicroBatchOperatorTest {
       h.processElement(TestRequest.of("c"), 0);
       h.endInput();
       assertEquals(List.of("out:a", "out:b", "out:c"), h.extractOutputValues());
-      assertEquals(List.of(List.of("a", "b", "c")), FakeBatchFunction.BATCHES);
+      assertEquals(List.of(List.of("a", "b", "c")), fake.batches());
       assertEquals(0, h.getProcessingTimeService().getNumActiveTimers());
     }
-    assertEquals(1, FakeBatchFunction.OPENED.get());
-    assertEquals(1, FakeBatchFunction.CLOSED.get());
+    assertEquals(1, fake.opened());
+    assertEquals(1, fake.closed());
   }
 
   @Test
   void fullInFlightTableBlocksInputUntilABatchCompletes() throws Exception {
     try (var h = harness(config(2, 1000, 2))) {
       h.open();
-      FakeBatchFunction.hold();
+      fake.hold();
       h.processElement(TestRequest.of("a"), 0);
       h.processElement(TestRequest.of("b"), 0);
-      Mailboxes.await(() -> FakeBatchFunction.BATCHES.size() == 1);
+      Mailboxes.await(() -> fake.batches().size() == 1);
 
+      // The batch holding the table is released only once the task thread is parked inside
+      // processElement("c"): if "c" got in without waiting, "released" would still be false.
+      Thread task = Thread.currentThread();
+      AtomicBoolean released = new AtomicBoolean();
+      AtomicReference<Throwable> releaserFailure = new AtomicReference<>();
       Thread releaser =
           new Thread(
               () -> {
                 try {
-                  Thread.sleep(200);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
+                  Mailboxes.await(
+                      () ->
+                          task.getState() == Thread.State.WAITING
+                              || task.getState() == Thread.State.TIMED_WAITING);
+                } catch (InterruptedException | AssertionError e) {
+                  releaserFailure.set(e);
                 }
-                FakeBatchFunction.release();
+                released.set(true);
+                fake.release();
               });
-      long start = System.nanoTime();
       releaser.start();
       h.processElement(TestRequest.of("c"), 0); // blocks: the table is full
-      long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(released.get(), "'c' got into a full table before a batch completed");
       releaser.join();
+      assertNull(releaserFailure.get(), "the task thread never waited for room in the table");
 
-      assertTrue(waitedMillis >= 150, "processElement returned after " + waitedMillis + " ms");
       assertEquals(
           List.of("out:a", "out:b"), h.extractOutputValues(), "answered before 'c' got in");
       h.endInput();

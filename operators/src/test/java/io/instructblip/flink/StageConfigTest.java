@@ -3,8 +3,6 @@ package io.instructblip.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
 import java.time.Duration;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
@@ -14,11 +12,10 @@ class StageConfigTest {
 
   @Test
   void continuousConfigRefusesFewerInFlightThanRunning() {
-    EngineException e =
+    IllegalArgumentException e =
         assertThrows(
-            EngineException.class,
+            IllegalArgumentException.class,
             () -> ContinuousBatchingConfig.builder().maxRunning(4).maxInFlight(2).build());
-    assertEquals(ErrorCode.INVALID_PARAMETER, e.code());
     assertEquals(
         "maxInFlight (2) must be at least maxRunning (4), otherwise running slots stay empty:"
             + " raise maxInFlight or lower maxRunning",
@@ -27,9 +24,9 @@ class StageConfigTest {
 
   @Test
   void batchingConfigRefusesInconsistentValues() {
-    EngineException e =
+    IllegalArgumentException e =
         assertThrows(
-            EngineException.class,
+            IllegalArgumentException.class,
             () -> BatchingConfig.builder().maxBatchSize(16).maxInFlight(8).build());
     assertEquals(
         "maxInFlight (8) must be at least maxBatchSize (16), otherwise a full batch can never"
@@ -37,7 +34,9 @@ class StageConfigTest {
         e.getMessage());
     assertEquals(
         "maxBatchSize must be at least 1, was 0",
-        assertThrows(EngineException.class, () -> BatchingConfig.builder().maxBatchSize(0).build())
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> BatchingConfig.builder().maxBatchSize(0).build())
             .getMessage());
   }
 

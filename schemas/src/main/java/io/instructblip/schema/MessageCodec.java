@@ -22,9 +22,10 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Reads and writes one message type in both wire forms: Avro single-object encoding and JSON with
- * the same field names. Decoding detects the form of each message on its own; encoding writes Avro
- * unless told otherwise. Thread-safe; not serializable (create it in an operator's {@code open()}).
+ * Reads and writes one message type in its wire forms: Avro single-object encoding, JSON with the
+ * same field names, and (given a {@link SchemaRegistry}, see {@link #withRegistry}) Schema Registry
+ * framing. Decoding detects the form of each message on its own; encoding writes Avro unless told
+ * otherwise. Thread-safe; not serializable (create it in an operator's {@code open()}).
  *
  * <pre>{@code
  * MessageCodec<InferenceRequest> requests = MessageCodec.requests();
@@ -32,6 +33,8 @@ import org.apache.avro.specific.SpecificRecord;
  * MessageCodec<InferenceResponse> responses = MessageCodec.responses();
  * byte[] value = responses.encode(response);                  // Avro single-object
  * byte[] json = responses.encode(response, WireFormat.JSON);
+ * MessageCodec<InferenceResponse> framed = responses.withRegistry(registry, "responses-value");
+ * byte[] registryFramed = framed.encode(response, WireFormat.REGISTRY);
  * }</pre>
  */
 public final class MessageCodec<T extends SpecificRecord> {
@@ -43,15 +46,55 @@ public final class MessageCodec<T extends SpecificRecord> {
       Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
   private final String recordName;
+  private final SpecificData model;
+  private final Schema current;
   private final AvroSingleObjectCodec<T> avro;
   private final JsonMapping<T> json;
+  private final RegistryFramedCodec<T> registryFramed;
   private final JsonFactory jsonFactory = JSON.getFactory();
 
   private MessageCodec(
       SpecificData model, Schema current, SchemaHistory history, JsonMapping<T> json) {
     this.recordName = current.getName();
+    this.model = model;
+    this.current = current;
     this.avro = new AvroSingleObjectCodec<>(model, current, history);
     this.json = json;
+    this.registryFramed = null;
+  }
+
+  private MessageCodec(MessageCodec<T> base, RegistryFramedCodec<T> registryFramed) {
+    this.recordName = base.recordName;
+    this.model = base.model;
+    this.current = base.current;
+    this.avro = base.avro;
+    this.json = base.json;
+    this.registryFramed = registryFramed;
+  }
+
+  /**
+   * This codec, reading {@link WireFormat#REGISTRY} messages too, with writer schemas from {@code
+   * registry}; and writing them (with {@link #encode(SpecificRecord, WireFormat)}) when {@code
+   * subject} is given, the current schema registered under it on the first message.
+   *
+   * @param subject the subject to register the current schema under, or null to only read
+   */
+  public MessageCodec<T> withRegistry(SchemaRegistry registry, String subject) {
+    return new MessageCodec<>(this, new RegistryFramedCodec<>(model, current, registry, subject));
+  }
+
+  /**
+   * The id of the current schema under the subject given to {@link #withRegistry}, registered now
+   * if it is not yet; lets a writer fail at start rather than at its first message.
+   *
+   * @throws MessageFormatException with {@link MessageErrorCode#REGISTRY_UNAVAILABLE} when the
+   *     registry could not be asked or refused the schema
+   */
+  public int registeredSchemaId() throws MessageFormatException {
+    if (registryFramed == null) {
+      throw new IllegalStateException("this codec has no schema registry; see withRegistry");
+    }
+    return registryFramed.registeredId();
   }
 
   /** The codec of {@link InferenceRequest}, reading every version in its schema history. */
@@ -73,14 +116,30 @@ public final class MessageCodec<T extends SpecificRecord> {
   }
 
   /**
-   * Decodes one message, Avro single-object or JSON, detected from its first bytes.
+   * Decodes one message, Avro single-object, Schema Registry framed or JSON, detected from its
+   * first bytes.
    *
    * @throws MessageFormatException when the bytes are not a well-formed message of this type; its
    *     code says why (see {@link MessageErrorCode})
    */
   public T decode(byte[] message) throws MessageFormatException {
-    WireFormat format = WireFormat.detect(message);
-    return format == WireFormat.AVRO ? avro.decode(message) : decodeJson(message);
+    return switch (WireFormat.detect(message)) {
+      case AVRO -> avro.decode(message);
+      case JSON -> decodeJson(message);
+      case REGISTRY -> decodeRegistryFramed(message);
+    };
+  }
+
+  private T decodeRegistryFramed(byte[] message) throws MessageFormatException {
+    if (registryFramed == null) {
+      throw new MessageFormatException(
+          MessageErrorCode.UNKNOWN_SCHEMA,
+          "message is Schema Registry framed (schema id "
+              + RegistryFramedCodec.schemaId(message)
+              + "), but no schema registry is configured to look the schema up; set"
+              + " instructblip.registry.url");
+    }
+    return registryFramed.decode(message);
   }
 
   /** Encodes a message in Avro single-object encoding with the current schema. */
@@ -88,11 +147,33 @@ public final class MessageCodec<T extends SpecificRecord> {
     return encode(message, WireFormat.AVRO);
   }
 
-  /** Encodes a message in the given form. */
+  /**
+   * Encodes a message in the given form.
+   *
+   * @throws IllegalStateException for {@link WireFormat#REGISTRY} when this codec was not given a
+   *     registry and subject ({@link #withRegistry}), or the registry could not register the schema
+   */
   public byte[] encode(T message, WireFormat format) {
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(format, "format");
-    return format == WireFormat.AVRO ? avro.encode(message) : encodeJson(message);
+    return switch (format) {
+      case AVRO -> avro.encode(message);
+      case JSON -> encodeJson(message);
+      case REGISTRY -> encodeRegistryFramed(message);
+    };
+  }
+
+  private byte[] encodeRegistryFramed(T message) {
+    if (registryFramed == null) {
+      throw new IllegalStateException(
+          "writing Schema Registry framing needs a schema registry; see withRegistry");
+    }
+    try {
+      return registryFramed.encode(message);
+    } catch (MessageFormatException e) {
+      throw new IllegalStateException(
+          "cannot register " + recordName + "'s schema: " + e.getMessage(), e);
+    }
   }
 
   private T decodeJson(byte[] message) throws MessageFormatException {

@@ -2,7 +2,7 @@ package io.instructblip.schema;
 
 /**
  * How a message is encoded on the wire. Every record is detected on its own, so one topic may mix
- * both forms.
+ * all three forms.
  */
 public enum WireFormat {
   /**
@@ -11,7 +11,16 @@ public enum WireFormat {
    */
   AVRO,
   /** A UTF-8 JSON object with the schema's field names (see docs/messages.md). */
-  JSON;
+  JSON,
+  /**
+   * Schema Registry framing (the Confluent wire format, also written by Apicurio's, Karapace's and
+   * Redpanda's serializers): the magic byte {@code 00}, the writer schema's 4-byte big-endian id in
+   * a registry, then the Avro binary body. Reading and writing it needs a {@link SchemaRegistry}.
+   */
+  REGISTRY;
+
+  /** Bytes before a registry-framed body: the magic byte and the 4-byte schema id. */
+  public static final int REGISTRY_HEADER_BYTES = 5;
 
   private static final int PREVIEW_BYTES = 8;
 
@@ -26,10 +35,23 @@ public enum WireFormat {
     if (message == null || message.length == 0) {
       throw new MessageFormatException(
           MessageErrorCode.UNDECODABLE,
-          "message is empty: expected Avro single-object encoding (C3 01 ...) or a JSON object");
+          "message is empty: expected Avro single-object encoding (C3 01 ...), Schema Registry"
+              + " framing (00 + schema id ...) or a JSON object");
     }
     if (message.length >= 2 && (message[0] & 0xFF) == 0xC3 && message[1] == 0x01) {
       return AVRO;
+    }
+    if (message[0] == 0x00) {
+      if (message.length <= REGISTRY_HEADER_BYTES) {
+        throw new MessageFormatException(
+            MessageErrorCode.UNDECODABLE,
+            "message starts like Schema Registry framing (00) but is "
+                + message.length
+                + " bytes long, too short for the 5-byte header (00 + 4-byte schema id) and a"
+                + " body: "
+                + hexPreview(message));
+      }
+      return REGISTRY;
     }
     int i = 0;
     if (message.length >= 3
@@ -46,8 +68,8 @@ public enum WireFormat {
     }
     throw new MessageFormatException(
         MessageErrorCode.UNDECODABLE,
-        "message is neither Avro single-object encoding (starts with C3 01) nor a JSON object"
-            + " (starts with '{'); it starts with "
+        "message is neither Avro single-object encoding (starts with C3 01), Schema Registry"
+            + " framing (starts with 00) nor a JSON object (starts with '{'); it starts with "
             + hexPreview(message));
   }
 

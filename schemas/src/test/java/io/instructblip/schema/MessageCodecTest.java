@@ -20,8 +20,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class MessageCodecTest {
-  private final MessageCodec<InferenceRequest> requests = MessageCodec.requests();
-  private final MessageCodec<InferenceResponse> responses = MessageCodec.responses();
+  private final RegistryFramingTest.InMemoryRegistry registry =
+      new RegistryFramingTest.InMemoryRegistry();
+  private final MessageCodec<InferenceRequest> requests =
+      MessageCodec.requests().withRegistry(registry, "requests-value");
+  private final MessageCodec<InferenceResponse> responses =
+      MessageCodec.responses().withRegistry(registry, "responses-value");
 
   @Test
   void fullRequestSurvivesAvroRoundTrip() throws Exception {

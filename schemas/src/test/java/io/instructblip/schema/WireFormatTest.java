@@ -36,7 +36,8 @@ class WireFormatTest {
           assertThrows(MessageFormatException.class, () -> WireFormat.detect(message));
       assertEquals(MessageErrorCode.UNDECODABLE, e.code());
       assertEquals(
-          "message is empty: expected Avro single-object encoding (C3 01 ...) or a JSON object",
+          "message is empty: expected Avro single-object encoding (C3 01 ...), Schema Registry"
+              + " framing (00 + schema id ...) or a JSON object",
           e.getMessage());
     }
   }
@@ -47,8 +48,8 @@ class WireFormatTest {
         assertThrows(MessageFormatException.class, () -> WireFormat.detect(utf8("[1, 2, 3]")));
     assertEquals(MessageErrorCode.UNDECODABLE, e.code());
     assertEquals(
-        "message is neither Avro single-object encoding (starts with C3 01) nor a JSON object"
-            + " (starts with '{'); it starts with 5B 31 2C 20 32 2C 20 33 ... (9 bytes)",
+        "message is neither Avro single-object encoding (starts with C3 01), Schema Registry"
+            + " framing (starts with 00) nor a JSON object (starts with '{'); it starts with 5B 31 2C 20 32 2C 20 33 ... (9 bytes)",
         e.getMessage());
 
     MessageFormatException other =
@@ -57,8 +58,8 @@ class WireFormatTest {
             () -> WireFormat.detect(new byte[] {(byte) 0xC3, 0x02, 0x00}));
     assertEquals(MessageErrorCode.UNDECODABLE, other.code());
     assertEquals(
-        "message is neither Avro single-object encoding (starts with C3 01) nor a JSON object"
-            + " (starts with '{'); it starts with C3 02 00 (3 bytes)",
+        "message is neither Avro single-object encoding (starts with C3 01), Schema Registry"
+            + " framing (starts with 00) nor a JSON object (starts with '{'); it starts with C3 02 00 (3 bytes)",
         other.getMessage());
   }
 

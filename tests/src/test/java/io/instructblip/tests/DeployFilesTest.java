@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.instructblip.job.cli.StageOptions;
-import io.instructblip.job.fetch.UriPolicy;
+import io.instructblip.job.config.InstructBlipOptions;
 import io.instructblip.job.kafka.KafkaSettings;
-import io.instructblip.job.pipeline.StageSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,16 +56,6 @@ class DeployFilesTest {
           "spec.job",
           Set.of("jarURI", "entryClass", "args", "parallelism", "upgradeMode", "state"));
 
-  private static boolean knownJobKey(String key) {
-    return key.equals(StageOptions.MODEL_NAME_KEY)
-        || StageSettings.KEYS.contains(key.substring(StageSettings.CONFIG_PREFIX.length()))
-        || (key.startsWith(KafkaSettings.CONFIG_PREFIX)
-            && (KafkaSettings.KEYS.contains(key.substring(KafkaSettings.CONFIG_PREFIX.length()))
-                || key.startsWith(KafkaSettings.CONFIG_PREFIX + KafkaSettings.PROPERTY_PREFIX)))
-        || (key.startsWith(UriPolicy.CONFIG_PREFIX)
-            && UriPolicy.KEYS.contains(key.substring(UriPolicy.CONFIG_PREFIX.length())));
-  }
-
   @Test
   void flinkDeploymentUsesTheCrdFieldsAndSettingsTheJobKnows() throws IOException {
     JsonNode d = YAML.readTree(REPO.resolve("deploy/k8s/flinkdeployment.yaml").toFile());
@@ -102,7 +90,8 @@ class DeployFilesTest {
       Map.Entry<String, JsonNode> e = it.next();
       assertTrue(e.getValue().isTextual(), e.getKey() + ": flinkConfiguration values are strings");
       if (e.getKey().startsWith("instructblip.")) {
-        assertTrue(knownJobKey(e.getKey()), e.getKey() + " is no setting of the job");
+        assertTrue(
+            InstructBlipOptions.isKnown(e.getKey()), e.getKey() + " is no setting of the job");
       }
     }
     assertEquals(
@@ -160,7 +149,7 @@ class DeployFilesTest {
     for (String arg : submit) {
       if (arg.startsWith("-Dinstructblip.")) {
         String key = arg.substring(2, arg.indexOf('='));
-        assertTrue(knownJobKey(key), key + " is no setting of the job");
+        assertTrue(InstructBlipOptions.isKnown(key), key + " is no setting of the job");
       }
     }
   }

@@ -49,6 +49,12 @@ public final class GoldenCases {
                   .setNumBeams(o.numBeams())
                   .setLengthPenalty(o.lengthPenalty())
                   .setRepetitionPenalty(o.repetitionPenalty())
+                  .setDoSample(o.doSample())
+                  .setTemperature(o.temperature())
+                  .setTopK(o.topK())
+                  .setTopP(o.topP())
+                  .setSeed(o.seed())
+                  .setNumReturnSequences(o.numReturnSequences())
                   .build());
     }
   }
@@ -154,15 +160,33 @@ public final class GoldenCases {
   }
 
   /**
-   * The generation parameters of a golden file ({@code max_new_tokens}, {@code num_beams}, ...).
+   * The generation parameters of a golden file ({@code max_new_tokens}, {@code num_beams}, ...):
+   * every field of {@link GenerationOverrides} that the file sets, and a failure for a key that is
+   * not mapped (a sampling case must never run greedy here because its keys were ignored).
    */
-  private static GenerationOverrides overrides(JsonNode p) {
-    return GenerationOverrides.builder()
-        .maxNewTokens(p.get("max_new_tokens").asInt())
-        .minNewTokens(p.get("min_new_tokens").asInt())
-        .numBeams(p.get("num_beams").asInt())
-        .lengthPenalty(p.get("length_penalty").asDouble())
-        .repetitionPenalty(p.get("repetition_penalty").asDouble())
-        .build();
+  static GenerationOverrides overrides(JsonNode p) {
+    GenerationOverrides.Builder b = GenerationOverrides.builder();
+    p.fieldNames()
+        .forEachRemaining(
+            key -> {
+              JsonNode v = p.get(key);
+              switch (key) {
+                case "max_new_tokens" -> b.maxNewTokens(v.asInt());
+                case "min_new_tokens" -> b.minNewTokens(v.asInt());
+                case "num_beams" -> b.numBeams(v.asInt());
+                case "length_penalty" -> b.lengthPenalty(v.asDouble());
+                case "repetition_penalty" -> b.repetitionPenalty(v.asDouble());
+                case "do_sample" -> b.doSample(v.asBoolean());
+                case "temperature" -> b.temperature(v.asDouble());
+                case "top_k" -> b.topK(v.asInt());
+                case "top_p" -> b.topP(v.asDouble());
+                case "seed" -> b.seed(v.asLong());
+                case "num_return_sequences" -> b.numReturnSequences(v.asInt());
+                default ->
+                    throw new IllegalArgumentException(
+                        "golden generation parameter '" + key + "' is not mapped in GoldenCases");
+              }
+            });
+    return b.build();
   }
 }

@@ -7,6 +7,7 @@ import io.instructblip.engine.EngineRequest;
 import io.instructblip.flink.pipeline.StageAnswer;
 import io.instructblip.job.Main;
 import io.instructblip.job.fetch.UriPolicy;
+import io.instructblip.job.kafka.DeadLetterSerializer;
 import io.instructblip.job.kafka.EmbeddedKafka;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.pipeline.InstructBlipJob;
@@ -212,7 +213,17 @@ class InstructBlipJobITCase {
           KafkaJobFixture.readCommitted(
               kafka, settings.deadLetterTopic(), 1, Duration.ofSeconds(20), Duration.ofMillis(300));
       assertEquals(1, dead.size());
-      assertEquals("not a request", new String(dead.get(0).value(), StandardCharsets.UTF_8));
+      ConsumerRecord<byte[], byte[]> junk = dead.get(0);
+      assertEquals("not a request", new String(junk.value(), StandardCharsets.UTF_8));
+      assertEquals("UNDECODABLE", KafkaJobFixture.header(junk, DeadLetterSerializer.ERROR_CODE));
+      assertTrue(
+          KafkaJobFixture.header(junk, DeadLetterSerializer.ERROR_MESSAGE)
+              .startsWith("message is neither"));
+      assertEquals(topic, KafkaJobFixture.header(junk, DeadLetterSerializer.SOURCE_TOPIC));
+      assertTrue(KafkaJobFixture.header(junk, DeadLetterSerializer.SOURCE_OFFSET).matches("\\d+"));
+      assertTrue(
+          KafkaJobFixture.header(junk, DeadLetterSerializer.SOURCE_PARTITION).matches("[01]"));
+      assertEquals("t-junk", KafkaJobFixture.header(junk, "trace"), "original headers kept");
       assertEquals(JobStatus.RUNNING, job.getJobStatus().get(), "the job keeps running");
       if (injectFailure) {
         assertTrue(FAILED.get(), "the failure was injected");

@@ -13,6 +13,9 @@ import org.xerial.snappy.Snappy;
  * does not ship; this one needs neither. Also decompresses, so tests read the files back the same
  * way.
  */
+// BytesInput.toByteArray() is deprecated in favour of allocator-based copies; these codecs work on
+// heap arrays for Snappy's array API, which is what toByteArray() gives.
+@SuppressWarnings("deprecation")
 public final class SnappyCodecs implements CompressionCodecFactory {
 
   @Override

@@ -40,8 +40,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The operators' overhead and continuous batching's gain, measured: the same requests (a) straight
  * through the engine and (b) through a local Flink job with the stage operators (generated source
  * -> stages -> discarding sink), at the same batch settings; then continuous batching against
- * run-to-completion batches on a mix of short and long answers. Each measurement is repeated after
- * a warm-up run and the median is reported.
+ * run-to-completion batches on a mix of short and long answers. Engine and operator runs alternate
+ * (ABAB...) after a warm-up of each, and the median of the paired ratios is reported with its
+ * spread, so that a drift of the machine's speed does not pass for a difference of the paths.
  */
 public final class PipelineBench {
   /** End-to-end latencies (ms) and the last answer's time, filled by the sink of a bench job. */
@@ -79,6 +80,9 @@ public final class PipelineBench {
     this.maxWait = maxWait;
     this.shortTokens = shortTokens;
     this.longTokens = longTokens;
+    if (repeats < 1) {
+      throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
+    }
     this.repeats = repeats;
     this.threads = threads;
     this.out = out;
@@ -123,8 +127,8 @@ public final class PipelineBench {
     out.printf(
         Locale.ROOT,
         "%d requests (answers of %d and %d tokens, alternating), max batch %d, max wait %d ms,"
-            + " %d cores, %s ONNX Runtime threads per session; median of %d runs after one"
-            + " warm-up%n",
+            + " %d cores, %s ONNX Runtime threads per session; %d interleaved engine/operators"
+            + " pairs after one warm-up of each%n",
         requests,
         shortTokens,
         longTokens,
@@ -135,6 +139,7 @@ public final class PipelineBench {
         repeats);
     double[] engineSeconds = new double[repeats];
     double[] flinkSeconds = new double[repeats];
+    double[] ratios = new double[repeats];
     List<List<Double>> latencies = new ArrayList<>();
     double[] batchMeans = new double[3];
     double[] continuousSeconds = new double[repeats];
@@ -144,11 +149,20 @@ public final class PipelineBench {
     try (SharedEngineRegistry.Lease<InstructBlipEngine> lease = spec().acquire()) {
       InstructBlipEngine engine = lease.get();
       engine.infer(list, maxBatch, maxBatch);
+      flinkJob(list.size());
+      // Interleaved pairs (engine, operators, engine, operators, ...): a slow phase of the machine
+      // hits both sides of a pair, so each pair's ratio is fairer than a ratio of separate medians.
       for (int r = 0; r < repeats; r++) {
         long start = System.nanoTime();
         List<EngineResult> results = engine.infer(list, maxBatch, maxBatch);
         engineSeconds[r] = (System.nanoTime() - start) / 1e9;
         results.forEach(PipelineBench::requireOk);
+        flinkSeconds[r] = flinkJob(list.size());
+        ratios[r] = engineSeconds[r] / flinkSeconds[r];
+        latencies.add(new ArrayList<>(LATENCIES));
+        batchMeans[0] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.VISION);
+        batchMeans[1] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.QFORMER);
+        batchMeans[2] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.LLM);
       }
       List<GenerationLoop.Job> jobs = llmJobs(engine, list);
       runToCompletion(engine, jobs);
@@ -160,23 +174,30 @@ public final class PipelineBench {
         runToCompletion(engine, jobs);
         completionSeconds[r] = (System.nanoTime() - start) / 1e9;
       }
-      flinkJob(list.size());
-      for (int r = 0; r < repeats; r++) {
-        flinkSeconds[r] = flinkJob(list.size());
-        latencies.add(new ArrayList<>(LATENCIES));
-        batchMeans[0] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.VISION);
-        batchMeans[1] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.QFORMER);
-        batchMeans[2] = StageStatisticsReporter.meanBatchSize(InstructBlipStages.LLM);
-      }
     }
     double engineRps = requests / median(engineSeconds);
     double flinkRps = requests / median(flinkSeconds);
-    out.printf(Locale.ROOT, "engine straight:   %8.2f requests/s%n", engineRps);
+    double[] sortedRatios = ratios.clone();
+    Arrays.sort(sortedRatios);
+    out.printf(Locale.ROOT, "engine straight:   %8.2f requests/s (median)%n", engineRps);
+    out.printf(Locale.ROOT, "flink operators:   %8.2f requests/s (median)%n", flinkRps);
+    StringBuilder pairs = new StringBuilder();
+    for (double ratio : ratios) {
+      pairs
+          .append(pairs.length() == 0 ? "" : " ")
+          .append(String.format(Locale.ROOT, "%.1f", 100 * ratio));
+    }
     out.printf(
         Locale.ROOT,
-        "flink operators:   %8.2f requests/s   ratio %.1f%% of the engine%n",
-        flinkRps,
-        100 * flinkRps / engineRps);
+        "operators/engine: median %.1f%% of %d interleaved pairs, spread %.1f-%.1f%%"
+            + " (quartiles %.1f-%.1f%%); pairs in order: %s%n",
+        100 * median(ratios),
+        repeats,
+        100 * sortedRatios[0],
+        100 * sortedRatios[repeats - 1],
+        100 * quantile(sortedRatios, 0.25),
+        100 * quantile(sortedRatios, 0.75),
+        pairs);
     out.printf(
         Locale.ROOT,
         "mean batch size:   vision-encoder %.2f   qformer %.2f   llm (sequences per step) %.2f%n",

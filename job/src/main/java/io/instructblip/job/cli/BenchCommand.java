@@ -74,7 +74,12 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--long-tokens", defaultValue = "32", description = "pipeline: long answers.")
   int longTokens;
 
-  @Option(names = "--repeats", defaultValue = "3", description = "pipeline: measured runs.")
+  @Option(
+      names = "--repeats",
+      defaultValue = "5",
+      description =
+          "pipeline: interleaved engine/operators pairs (at least 2; the ratio's median needs"
+              + " several); kafka: measured runs.")
   int repeats;
 
   @Option(

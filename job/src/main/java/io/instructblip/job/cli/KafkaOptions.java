@@ -1,5 +1,7 @@
 package io.instructblip.job.cli;
 
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.KafkaConfigOptions;
 import io.instructblip.job.kafka.KafkaSettings;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,7 +63,9 @@ public final class KafkaOptions {
   @Option(
       names = "--response-format",
       paramLabel = "FORMAT",
-      description = "avro or json: the wire format of responses.")
+      description =
+          "avro, json or registry (Schema Registry framing; needs instructblip.registry.url):"
+              + " the wire format of responses.")
   String responseFormat;
 
   @Option(
@@ -71,35 +75,22 @@ public final class KafkaOptions {
   Map<String, String> properties = new LinkedHashMap<>();
 
   /**
-   * The settings from {@code configuration}'s {@code instructblip.kafka.*} keys and these flags.
+   * The settings from {@code configuration}'s {@code instructblip.kafka.*} keys with these flags on
+   * top.
    */
   public KafkaSettings toSettings(Configuration configuration) {
-    Map<String, String> values = new LinkedHashMap<>();
-    configuration
-        .toMap()
-        .forEach(
-            (k, v) -> {
-              if (k.startsWith(KafkaSettings.CONFIG_PREFIX)) {
-                values.put(k.substring(KafkaSettings.CONFIG_PREFIX.length()), v);
-              }
-            });
-    put(values, KafkaSettings.BOOTSTRAP_SERVERS, bootstrapServers);
-    put(values, KafkaSettings.REQUEST_TOPIC, requestTopic);
-    put(values, KafkaSettings.RESPONSE_TOPIC, responseTopic);
-    put(values, KafkaSettings.DEAD_LETTER_TOPIC, deadLetterTopic);
-    put(values, KafkaSettings.GROUP_ID, groupId);
-    put(values, KafkaSettings.STARTING_OFFSETS, startingOffsets);
-    put(values, KafkaSettings.DELIVERY_GUARANTEE, deliveryGuarantee);
-    put(values, KafkaSettings.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
-    put(values, KafkaSettings.TRANSACTION_TIMEOUT, transactionTimeout);
-    put(values, KafkaSettings.RESPONSE_FORMAT, responseFormat);
-    properties.forEach((k, v) -> values.put(KafkaSettings.PROPERTY_PREFIX + k, v));
-    return KafkaSettings.fromMap(values);
-  }
-
-  private static void put(Map<String, String> values, String key, String value) {
-    if (value != null) {
-      values.put(key, value);
-    }
+    Configuration conf = new Configuration(configuration);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.REQUEST_TOPIC, requestTopic);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.RESPONSE_TOPIC, responseTopic);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.DEAD_LETTER_TOPIC, deadLetterTopic);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.GROUP_ID, groupId);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.STARTING_OFFSETS, startingOffsets);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.TRANSACTION_TIMEOUT, transactionTimeout);
+    ConfigValues.putFlag(conf, KafkaConfigOptions.RESPONSE_FORMAT, responseFormat);
+    properties.forEach((k, v) -> conf.setString(KafkaConfigOptions.PROPERTY_PREFIX + k, v));
+    return KafkaSettings.fromConfiguration(conf);
   }
 }

@@ -1,9 +1,10 @@
 package io.instructblip.job.cli;
 
-import io.instructblip.engine.RequestLimits;
+import io.instructblip.job.config.LimitsConfigOptions;
 import io.instructblip.job.fetch.FetchSettings;
 import io.instructblip.job.fetch.UriPolicy;
 import io.instructblip.job.pipeline.InstructBlipJob;
+import io.instructblip.job.registry.RegistrySettings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -45,11 +46,12 @@ public final class RunCommand implements Callable<Integer> {
   InstructBlipJob job() {
     Configuration conf = environment.configuration();
     return new InstructBlipJob(
-        kafka.toSettings(conf),
-        stages.toSettings(conf, null),
-        imageSettings(conf),
-        RequestLimits.fromMap(RequestLimits.keysOf(conf.toMap())),
-        stages.modelName(conf));
+            kafka.toSettings(conf),
+            stages.toSettings(conf, null),
+            imageSettings(conf),
+            LimitsConfigOptions.fromConfiguration(conf),
+            stages.modelName(conf))
+        .withSchemaRegistry(RegistrySettings.fromConfiguration(conf));
   }
 
   /** The {@code instructblip.images.*} keys of {@code conf}, without the prefix. */

@@ -1,21 +1,18 @@
 package io.instructblip.job.cli;
 
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.StageConfigOptions;
 import io.instructblip.job.pipeline.StageSettings;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Option;
 
 /**
  * The model and batching flags of the job's commands, as a picocli mixin. A flag that is given
  * overrides the same {@code instructblip.*} key of the Flink configuration (see {@link
- * StageSettings}); what neither sets takes the default.
+ * StageConfigOptions}); what neither sets takes the default.
  */
 public final class StageOptions {
-  /** The key of the served model's name in a Flink configuration. */
-  public static final String MODEL_NAME_KEY = StageSettings.CONFIG_PREFIX + "model.name";
-
   @Option(names = "--model", paramLabel = "DIR", description = "Model directory.")
   Path model;
 
@@ -70,23 +67,24 @@ public final class StageOptions {
 
   /** The settings from {@code configuration} and these flags; {@code model} if none is set. */
   public StageSettings toSettings(Configuration configuration, Path fallbackModel) {
-    Map<String, String> values = new LinkedHashMap<>(StageSettings.keysOf(configuration));
-    put(values, StageSettings.MODEL_DIR, model == null ? null : model.toAbsolutePath().toString());
-    if (!values.containsKey(StageSettings.MODEL_DIR) && fallbackModel != null) {
-      values.put(StageSettings.MODEL_DIR, fallbackModel.toAbsolutePath().toString());
+    Configuration conf = new Configuration(configuration);
+    if (model != null) {
+      conf.set(StageConfigOptions.MODEL_DIR, model.toAbsolutePath().toString());
+    } else if (!conf.contains(StageConfigOptions.MODEL_DIR) && fallbackModel != null) {
+      conf.set(StageConfigOptions.MODEL_DIR, fallbackModel.toAbsolutePath().toString());
     }
-    put(values, StageSettings.DEVICE, device);
-    put(values, StageSettings.THREADS, threads);
-    put(values, StageSettings.VISION_BATCH, visionMaxBatch);
-    put(values, StageSettings.VISION_WAIT, visionMaxWait);
-    put(values, StageSettings.QFORMER_BATCH, qformerMaxBatch);
-    put(values, StageSettings.QFORMER_WAIT, qformerMaxWait);
-    put(values, StageSettings.MAX_IN_FLIGHT, maxInFlight);
-    put(values, StageSettings.LLM_RUNNING, llmMaxRunning);
-    put(values, StageSettings.LLM_IN_FLIGHT, llmMaxInFlight);
-    put(values, StageSettings.LLM_TOKEN_BUDGET, llmTokenBudget);
-    put(values, StageSettings.TIMEOUT, defaultTimeout);
-    return StageSettings.fromMap(values);
+    ConfigValues.putFlag(conf, StageConfigOptions.DEVICE, device);
+    ConfigValues.putFlag(conf, StageConfigOptions.THREADS, threads);
+    ConfigValues.putFlag(conf, StageConfigOptions.VISION_BATCH, visionMaxBatch);
+    ConfigValues.putFlag(conf, StageConfigOptions.VISION_WAIT, visionMaxWait);
+    ConfigValues.putFlag(conf, StageConfigOptions.QFORMER_BATCH, qformerMaxBatch);
+    ConfigValues.putFlag(conf, StageConfigOptions.QFORMER_WAIT, qformerMaxWait);
+    ConfigValues.putFlag(conf, StageConfigOptions.MAX_IN_FLIGHT, maxInFlight);
+    ConfigValues.putFlag(conf, StageConfigOptions.LLM_RUNNING, llmMaxRunning);
+    ConfigValues.putFlag(conf, StageConfigOptions.LLM_IN_FLIGHT, llmMaxInFlight);
+    ConfigValues.putFlag(conf, StageConfigOptions.LLM_TOKEN_BUDGET, llmTokenBudget);
+    ConfigValues.putFlag(conf, StageConfigOptions.TIMEOUT, defaultTimeout);
+    return StageSettings.fromConfiguration(conf);
   }
 
   /**
@@ -94,17 +92,13 @@ public final class StageOptions {
    * when neither is set (the job then reads it from the model directory).
    */
   public String modelName(Configuration configuration) {
-    return modelName != null ? modelName : configuration.toMap().get(MODEL_NAME_KEY);
+    return modelName != null
+        ? modelName
+        : configuration.getOptional(StageConfigOptions.MODEL_NAME).orElse(null);
   }
 
   /** Whether {@code --model} was given. */
   public boolean hasModel() {
     return model != null;
-  }
-
-  private static void put(Map<String, String> values, String key, Object value) {
-    if (value != null) {
-      values.put(key, value.toString());
-    }
   }
 }

@@ -1,10 +1,12 @@
 package io.instructblip.job.fetch;
 
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.ImageConfigOptions;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.util.TimeUtils;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * How the job's {@code read-images} step fetches image URIs: on a pool of {@code threads} of its
@@ -21,19 +23,16 @@ import org.apache.flink.util.TimeUtils;
  * @param timeout the deadline over all images of one request (positive)
  */
 public record FetchSettings(int threads, int capacity, Duration timeout) implements Serializable {
-  public static final int DEFAULT_THREADS = 8;
-  public static final int DEFAULT_CAPACITY = 64;
-  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_THREADS = ImageConfigOptions.FETCH_THREADS.defaultValue();
+  public static final int DEFAULT_CAPACITY = ImageConfigOptions.FETCH_CAPACITY.defaultValue();
+  public static final Duration DEFAULT_TIMEOUT = ImageConfigOptions.FETCH_TIMEOUT.defaultValue();
 
   /** The most fetching threads a subtask may have. */
   public static final int MAX_THREADS = 256;
 
-  public static final String THREADS = "fetch-threads";
-  public static final String CAPACITY = "fetch-capacity";
-  public static final String TIMEOUT = "fetch-timeout";
-
-  /** Every key {@link #fromMap} reads. */
-  public static final List<String> KEYS = List.of(THREADS, CAPACITY, TIMEOUT);
+  /** {@code fetch-timeout}, the key without its prefix. */
+  public static final String TIMEOUT =
+      ConfigValues.nameIn(ImageConfigOptions.PREFIX, ImageConfigOptions.FETCH_TIMEOUT);
 
   /** The defaults: 8 threads, 64 requests in flight, 60 s per request. */
   public static final FetchSettings DEFAULTS =
@@ -51,7 +50,7 @@ public record FetchSettings(int threads, int capacity, Duration timeout) impleme
               + ") must be at least the fetch threads ("
               + threads
               + "); raise "
-              + CAPACITY);
+              + ImageConfigOptions.FETCH_CAPACITY.key());
     }
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("image fetch timeout must be positive, got " + timeout);
@@ -60,28 +59,22 @@ public record FetchSettings(int threads, int capacity, Duration timeout) impleme
 
   /**
    * The fetch settings among {@code values} (the {@code instructblip.images.*} settings without the
-   * prefix; other keys are left to {@link UriPolicy#fromMap}); absent keys take their defaults.
+   * prefix); as {@link #fromConfiguration}.
    */
   public static FetchSettings fromMap(Map<String, String> values) {
-    int threads = DEFAULT_THREADS;
-    int capacity = DEFAULT_CAPACITY;
-    Duration timeout = DEFAULT_TIMEOUT;
-    for (String key : KEYS) {
-      String value = values.get(key);
-      if (value == null) {
-        continue;
-      }
-      try {
-        switch (key) {
-          case THREADS -> threads = Integer.parseInt(value.strip());
-          case CAPACITY -> capacity = Integer.parseInt(value.strip());
-          default -> timeout = TimeUtils.parseDuration(value);
-        }
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "image setting " + key + " has a bad value \"" + value + "\": " + e.getMessage(), e);
-      }
-    }
-    return new FetchSettings(threads, capacity, timeout);
+    return fromConfiguration(ConfigValues.withPrefix(ImageConfigOptions.PREFIX, values));
+  }
+
+  /**
+   * The {@link ImageConfigOptions#FETCH} settings of a Flink configuration; absent keys take their
+   * defaults, an unknown key under {@code instructblip.images.} is an error.
+   */
+  public static FetchSettings fromConfiguration(ReadableConfig conf) {
+    ConfigValues.rejectUnknown(
+        conf, List.of(ImageConfigOptions.PREFIX), ImageConfigOptions.ALL, List.of());
+    return new FetchSettings(
+        ConfigValues.get(conf, ImageConfigOptions.FETCH_THREADS, ConfigValues.WHOLE_NUMBER),
+        ConfigValues.get(conf, ImageConfigOptions.FETCH_CAPACITY, ConfigValues.WHOLE_NUMBER),
+        ConfigValues.get(conf, ImageConfigOptions.FETCH_TIMEOUT, ConfigValues.DURATION));
   }
 }

@@ -1,23 +1,22 @@
 package io.instructblip.job.fetch;
 
 import io.instructblip.engine.EngineConfig;
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.ImageConfigOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.MemorySize;
-import org.apache.flink.util.TimeUtils;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * Where the job may read images given by URI, and how much. Nothing is allowed by default: a
- * deployment names its schemes, file roots, hosts and URI prefixes.
+ * deployment names its schemes, file roots, hosts and URI prefixes ({@link ImageConfigOptions}).
  *
  * <pre>{@code
  * UriPolicy policy = UriPolicy.builder()
@@ -48,37 +47,29 @@ public record UriPolicy(
     Duration connectTimeout,
     Duration readTimeout) {
 
-  public static final long DEFAULT_MAX_BYTES_PER_IMAGE = 20L << 20;
+  public static final long DEFAULT_MAX_BYTES_PER_IMAGE =
+      ImageConfigOptions.MAX_BYTES_PER_IMAGE.defaultValue().getBytes();
 
   /** The engine's own limit on frames per request: a higher policy limit could never be met. */
   public static final int DEFAULT_MAX_IMAGES_PER_REQUEST = EngineConfig.DEFAULT_MAX_IMAGES;
 
-  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
-  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_CONNECT_TIMEOUT =
+      ImageConfigOptions.CONNECT_TIMEOUT.defaultValue();
+  public static final Duration DEFAULT_READ_TIMEOUT =
+      ImageConfigOptions.READ_TIMEOUT.defaultValue();
 
   /** Prefix of the policy's keys in a Flink configuration. */
-  public static final String CONFIG_PREFIX = "instructblip.images.";
+  public static final String CONFIG_PREFIX = ImageConfigOptions.PREFIX;
 
-  public static final String SCHEMES = "allowed-schemes";
-  public static final String FILE_ROOTS = "allowed-file-roots";
-  public static final String HOSTS = "allowed-hosts";
-  public static final String URI_PREFIXES = "allowed-uri-prefixes";
-  public static final String MAX_BYTES = "max-bytes-per-image";
-  public static final String MAX_IMAGES = "max-images-per-request";
-  public static final String CONNECT_TIMEOUT = "connect-timeout";
-  public static final String READ_TIMEOUT = "read-timeout";
-
-  /** Every key {@link #fromMap} knows. */
-  public static final List<String> KEYS =
-      List.of(
-          SCHEMES,
-          FILE_ROOTS,
-          HOSTS,
-          URI_PREFIXES,
-          MAX_BYTES,
-          MAX_IMAGES,
-          CONNECT_TIMEOUT,
-          READ_TIMEOUT);
+  // the keys without the prefix, as fromMap takes them
+  public static final String SCHEMES =
+      ConfigValues.nameIn(ImageConfigOptions.PREFIX, ImageConfigOptions.ALLOWED_SCHEMES);
+  public static final String FILE_ROOTS =
+      ConfigValues.nameIn(ImageConfigOptions.PREFIX, ImageConfigOptions.ALLOWED_FILE_ROOTS);
+  public static final String HOSTS =
+      ConfigValues.nameIn(ImageConfigOptions.PREFIX, ImageConfigOptions.ALLOWED_HOSTS);
+  public static final String URI_PREFIXES =
+      ConfigValues.nameIn(ImageConfigOptions.PREFIX, ImageConfigOptions.ALLOWED_URI_PREFIXES);
 
   public UriPolicy {
     allowedSchemes = Set.copyOf(Objects.requireNonNull(allowedSchemes, "allowedSchemes"));
@@ -115,75 +106,36 @@ public record UriPolicy(
   }
 
   /**
-   * A policy from key/values (the keys in {@link #KEYS}; lists comma-separated, sizes like {@code
-   * 20 mb}, durations like {@code 5 s}); absent keys take their defaults. The {@link
-   * FetchSettings#KEYS} are skipped (read by {@link FetchSettings#fromMap}); other unknown keys are
-   * an error.
+   * A policy from key/values: the {@code instructblip.images.*} keys without the prefix; as {@link
+   * #fromConfiguration}.
    */
   public static UriPolicy fromMap(Map<String, String> values) {
+    return fromConfiguration(ConfigValues.withPrefix(CONFIG_PREFIX, values));
+  }
+
+  /**
+   * A policy from the {@link ImageConfigOptions#POLICY} keys of a Flink configuration (lists
+   * comma-separated, sizes like {@code 20 mb}, durations like {@code 5 s}); absent keys take their
+   * defaults. An unknown key under {@code instructblip.images.} is an error.
+   */
+  public static UriPolicy fromConfiguration(ReadableConfig conf) {
+    ConfigValues.rejectUnknown(conf, List.of(CONFIG_PREFIX), ImageConfigOptions.ALL, List.of());
     Builder b = builder();
-    for (Map.Entry<String, String> e : values.entrySet()) {
-      String key = e.getKey();
-      String value = e.getValue();
-      if (FetchSettings.KEYS.contains(key)) {
-        continue; // read by FetchSettings.fromMap
-      }
-      try {
-        switch (key) {
-          case SCHEMES -> split(value).forEach(b::allowScheme);
-          case FILE_ROOTS -> split(value).forEach(r -> b.allowFileRoot(Path.of(r)));
-          case HOSTS -> split(value).forEach(b::allowHost);
-          case URI_PREFIXES -> split(value).forEach(b::allowUriPrefix);
-          case MAX_BYTES -> b.maxBytesPerImage(MemorySize.parse(value).getBytes());
-          case MAX_IMAGES -> b.maxImagesPerRequest(Integer.parseInt(value.strip()));
-          case CONNECT_TIMEOUT -> b.connectTimeout(TimeUtils.parseDuration(value));
-          case READ_TIMEOUT -> b.readTimeout(TimeUtils.parseDuration(value));
-          default ->
-              throw new IllegalArgumentException(
-                  "unknown image URI setting "
-                      + key
-                      + "; known: "
-                      + String.join(", ", KEYS)
-                      + ", "
-                      + String.join(", ", FetchSettings.KEYS));
-        }
-      } catch (NumberFormatException e2) {
-        throw new IllegalArgumentException(
-            "image URI setting " + key + " must be a whole number, got \"" + value + "\"", e2);
-      } catch (IllegalArgumentException e2) {
-        if (e2.getMessage() != null && e2.getMessage().startsWith("unknown image URI setting")) {
-          throw e2;
-        }
-        throw new IllegalArgumentException(
-            "image URI setting " + key + " has a bad value \"" + value + "\": " + e2.getMessage(),
-            e2);
-      }
-    }
-    return b.build();
-  }
-
-  /** A policy from a Flink configuration's {@code instructblip.images.*} keys. */
-  public static UriPolicy fromConfiguration(Configuration configuration) {
-    Map<String, String> values = new LinkedHashMap<>();
-    configuration
-        .toMap()
-        .forEach(
-            (k, v) -> {
-              if (k.startsWith(CONFIG_PREFIX)) {
-                values.put(k.substring(CONFIG_PREFIX.length()), v);
-              }
-            });
-    return fromMap(values);
-  }
-
-  private static List<String> split(String value) {
-    List<String> out = new ArrayList<>();
-    for (String part : value.split(",")) {
-      if (!part.isBlank()) {
-        out.add(part.strip());
-      }
-    }
-    return out;
+    ConfigValues.list(conf, ImageConfigOptions.ALLOWED_SCHEMES).forEach(b::allowScheme);
+    ConfigValues.list(conf, ImageConfigOptions.ALLOWED_FILE_ROOTS)
+        .forEach(r -> b.allowFileRoot(Path.of(r)));
+    ConfigValues.list(conf, ImageConfigOptions.ALLOWED_HOSTS).forEach(b::allowHost);
+    ConfigValues.list(conf, ImageConfigOptions.ALLOWED_URI_PREFIXES).forEach(b::allowUriPrefix);
+    return b.maxBytesPerImage(
+            ConfigValues.get(conf, ImageConfigOptions.MAX_BYTES_PER_IMAGE, ConfigValues.SIZE)
+                .getBytes())
+        .maxImagesPerRequest(
+            ConfigValues.get(
+                conf, ImageConfigOptions.MAX_IMAGES_PER_REQUEST, ConfigValues.WHOLE_NUMBER))
+        .connectTimeout(
+            ConfigValues.get(conf, ImageConfigOptions.CONNECT_TIMEOUT, ConfigValues.DURATION))
+        .readTimeout(ConfigValues.get(conf, ImageConfigOptions.READ_TIMEOUT, ConfigValues.DURATION))
+        .build();
   }
 
   /** A builder that allows nothing, with the default limits. */

@@ -1,5 +1,6 @@
 package io.instructblip.job.kafka;
 
+import io.instructblip.job.registry.RegistrySettings;
 import java.util.Objects;
 import java.util.Properties;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -82,9 +83,19 @@ public final class KafkaPipelineFactory {
 
   /** The response sink. */
   public KafkaSink<ResponseEnvelope> responseSink() {
+    return responseSink(null);
+  }
+
+  /**
+   * The response sink, writing Schema Registry framing with {@code registry} when the response
+   * format is {@code registry}.
+   *
+   * @param registry the Schema Registry, or null when none is configured
+   */
+  public KafkaSink<ResponseEnvelope> responseSink(RegistrySettings registry) {
     return sink(
         new ResponseSerializer(
-            settings.responseTopic(), settings.responseFormat(), maxRecordBytes()),
+            settings.responseTopic(), settings.responseFormat(), maxRecordBytes(), registry),
         "responses");
   }
 

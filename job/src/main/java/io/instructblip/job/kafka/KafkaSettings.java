@@ -1,23 +1,22 @@
 package io.instructblip.job.kafka;
 
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.KafkaConfigOptions;
 import io.instructblip.schema.WireFormat;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
-import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.util.TimeUtils;
 
 /**
  * Everything the job needs to know about Kafka: where the broker is, the three topics, how to
- * consume and how to produce. Build with {@link #builder()} (defaults below), or parse from
- * CLI-style key/values ({@link #fromMap}) or a Flink {@link Configuration} ({@link
- * #fromConfiguration}); docs/kafka.md lists every setting.
+ * consume and how to produce. Build with {@link #builder()} (defaults below), or read from a Flink
+ * configuration ({@link #fromConfiguration}: the keys of {@link KafkaConfigOptions}) or CLI-style
+ * key/values ({@link #fromMap}); docs/kafka.md lists every setting.
  *
  * <pre>{@code
  * KafkaSettings settings = KafkaSettings.builder()
@@ -54,49 +53,55 @@ public record KafkaSettings(
     WireFormat responseFormat,
     Map<String, String> clientProperties) {
 
-  public static final String DEFAULT_REQUEST_TOPIC = "instructblip-requests";
-  public static final String DEFAULT_RESPONSE_TOPIC = "instructblip-responses";
-  public static final String DEFAULT_DEAD_LETTER_TOPIC = "instructblip-dead-letters";
-  public static final String DEFAULT_GROUP_ID = "instructblip";
-  public static final StartingOffsets DEFAULT_STARTING_OFFSETS = StartingOffsets.COMMITTED;
-  public static final DeliveryGuarantee DEFAULT_DELIVERY_GUARANTEE = DeliveryGuarantee.EXACTLY_ONCE;
-  public static final String DEFAULT_TRANSACTIONAL_ID_PREFIX = "instructblip";
-  public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
-  public static final WireFormat DEFAULT_RESPONSE_FORMAT = WireFormat.AVRO;
+  public static final String DEFAULT_REQUEST_TOPIC =
+      KafkaConfigOptions.REQUEST_TOPIC.defaultValue();
+  public static final String DEFAULT_RESPONSE_TOPIC =
+      KafkaConfigOptions.RESPONSE_TOPIC.defaultValue();
+  public static final String DEFAULT_DEAD_LETTER_TOPIC =
+      KafkaConfigOptions.DEAD_LETTER_TOPIC.defaultValue();
+  public static final String DEFAULT_GROUP_ID = KafkaConfigOptions.GROUP_ID.defaultValue();
+  public static final StartingOffsets DEFAULT_STARTING_OFFSETS =
+      KafkaConfigOptions.STARTING_OFFSETS.defaultValue();
+  public static final DeliveryGuarantee DEFAULT_DELIVERY_GUARANTEE =
+      KafkaConfigOptions.DELIVERY_GUARANTEE.defaultValue();
+  public static final String DEFAULT_TRANSACTIONAL_ID_PREFIX =
+      KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX.defaultValue();
+  public static final Duration DEFAULT_TRANSACTION_TIMEOUT =
+      KafkaConfigOptions.TRANSACTION_TIMEOUT.defaultValue();
+  public static final WireFormat DEFAULT_RESPONSE_FORMAT =
+      KafkaConfigOptions.RESPONSE_FORMAT.defaultValue();
 
   /** The broker's default {@code transaction.max.timeout.ms}. */
   public static final Duration BROKER_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
   /** Prefix of this job's keys in a Flink configuration. */
-  public static final String CONFIG_PREFIX = "instructblip.kafka.";
-
-  public static final String BOOTSTRAP_SERVERS = "bootstrap-servers";
-  public static final String REQUEST_TOPIC = "request-topic";
-  public static final String RESPONSE_TOPIC = "response-topic";
-  public static final String DEAD_LETTER_TOPIC = "dead-letter-topic";
-  public static final String GROUP_ID = "group-id";
-  public static final String STARTING_OFFSETS = "starting-offsets";
-  public static final String DELIVERY_GUARANTEE = "delivery-guarantee";
-  public static final String TRANSACTIONAL_ID_PREFIX = "transactional-id-prefix";
-  public static final String TRANSACTION_TIMEOUT = "transaction-timeout";
-  public static final String RESPONSE_FORMAT = "response-format";
+  public static final String CONFIG_PREFIX = KafkaConfigOptions.PREFIX;
 
   /** Prefix of a pass-through Kafka client property, e.g. {@code property.security.protocol}. */
-  public static final String PROPERTY_PREFIX = "property.";
+  public static final String PROPERTY_PREFIX =
+      KafkaConfigOptions.PROPERTY_PREFIX.substring(CONFIG_PREFIX.length());
 
-  /** Every key {@link #fromMap} knows (without the {@link #PROPERTY_PREFIX} keys). */
-  public static final List<String> KEYS =
-      List.of(
-          BOOTSTRAP_SERVERS,
-          REQUEST_TOPIC,
-          RESPONSE_TOPIC,
-          DEAD_LETTER_TOPIC,
-          GROUP_ID,
-          STARTING_OFFSETS,
-          DELIVERY_GUARANTEE,
-          TRANSACTIONAL_ID_PREFIX,
-          TRANSACTION_TIMEOUT,
-          RESPONSE_FORMAT);
+  // the keys' names without the prefix, as the error messages and the flags name them
+  private static final String BOOTSTRAP_SERVERS =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.BOOTSTRAP_SERVERS);
+  private static final String REQUEST_TOPIC =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.REQUEST_TOPIC);
+  private static final String RESPONSE_TOPIC =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.RESPONSE_TOPIC);
+  private static final String DEAD_LETTER_TOPIC =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.DEAD_LETTER_TOPIC);
+  private static final String GROUP_ID =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.GROUP_ID);
+  private static final String STARTING_OFFSETS =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.STARTING_OFFSETS);
+  private static final String DELIVERY_GUARANTEE =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.DELIVERY_GUARANTEE);
+  private static final String TRANSACTIONAL_ID_PREFIX =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX);
+  private static final String TRANSACTION_TIMEOUT =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.TRANSACTION_TIMEOUT);
+  private static final String RESPONSE_FORMAT =
+      ConfigValues.nameIn(KafkaConfigOptions.PREFIX, KafkaConfigOptions.RESPONSE_FORMAT);
 
   /** Client properties the job sets itself; passing them through would break it. */
   static final Set<String> MANAGED_PROPERTIES =
@@ -205,68 +210,57 @@ public record KafkaSettings(
   }
 
   /**
-   * Settings from CLI-style key/values: the keys in {@link #KEYS} (e.g. {@code request-topic}) and
-   * {@code property.<kafka client property>}; absent keys take their defaults. An unknown key is an
-   * error, so that a misspelled one does not silently mean "default".
+   * Settings from CLI-style key/values: the {@link KafkaConfigOptions} keys without {@code
+   * instructblip.kafka.} (e.g. {@code request-topic}) and {@code property.<kafka client property>};
+   * as {@link #fromConfiguration}.
    */
   public static KafkaSettings fromMap(Map<String, String> values) {
-    Builder b = builder();
-    for (Map.Entry<String, String> e : values.entrySet()) {
-      String key = e.getKey();
-      String value = e.getValue();
-      if (key.startsWith(PROPERTY_PREFIX) && key.length() > PROPERTY_PREFIX.length()) {
-        b.clientProperty(key.substring(PROPERTY_PREFIX.length()), value);
-        continue;
-      }
-      switch (key) {
-        case BOOTSTRAP_SERVERS -> b.bootstrapServers(value);
-        case REQUEST_TOPIC -> b.requestTopic(value);
-        case RESPONSE_TOPIC -> b.responseTopic(value);
-        case DEAD_LETTER_TOPIC -> b.deadLetterTopic(value);
-        case GROUP_ID -> b.groupId(value);
-        case STARTING_OFFSETS ->
-            b.startingOffsets(
-                parseEnum(StartingOffsets.class, key, value, StartingOffsets.values()));
-        case DELIVERY_GUARANTEE ->
-            b.deliveryGuarantee(
-                parseEnum(
-                    DeliveryGuarantee.class,
-                    key,
-                    value,
-                    new DeliveryGuarantee[] {
-                      DeliveryGuarantee.EXACTLY_ONCE, DeliveryGuarantee.AT_LEAST_ONCE
-                    }));
-        case TRANSACTIONAL_ID_PREFIX -> b.transactionalIdPrefix(value);
-        case TRANSACTION_TIMEOUT -> b.transactionTimeout(parseDuration(key, value));
-        case RESPONSE_FORMAT ->
-            b.responseFormat(parseEnum(WireFormat.class, key, value, WireFormat.values()));
-        default ->
-            throw new IllegalArgumentException(
-                "unknown Kafka setting "
-                    + key
-                    + "; known: "
-                    + String.join(", ", KEYS)
-                    + " and "
-                    + PROPERTY_PREFIX
-                    + "<kafka client property>");
-      }
-    }
-    return b.build();
+    return fromConfiguration(ConfigValues.withPrefix(CONFIG_PREFIX, values));
   }
 
   /**
-   * Settings from a Flink configuration: every key under {@code instructblip.kafka.} (e.g. {@code
-   * instructblip.kafka.request-topic}, {@code instructblip.kafka.property.security.protocol}), as
-   * in {@link #fromMap}.
+   * Settings from a Flink configuration: the {@link KafkaConfigOptions} (e.g. {@code
+   * instructblip.kafka.request-topic}) and {@code instructblip.kafka.property.<kafka client
+   * property>} (e.g. {@code instructblip.kafka.property.security.protocol}); absent keys take their
+   * defaults. An unknown key under {@code instructblip.kafka.} is an error, so that a misspelled
+   * one does not silently mean "default".
    */
-  public static KafkaSettings fromConfiguration(Configuration configuration) {
-    Map<String, String> values = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : configuration.toMap().entrySet()) {
-      if (e.getKey().startsWith(CONFIG_PREFIX)) {
-        values.put(e.getKey().substring(CONFIG_PREFIX.length()), e.getValue());
-      }
-    }
-    return fromMap(values);
+  public static KafkaSettings fromConfiguration(ReadableConfig conf) {
+    ConfigValues.rejectUnknown(
+        conf,
+        List.of(CONFIG_PREFIX),
+        KafkaConfigOptions.ALL,
+        List.of(KafkaConfigOptions.PROPERTY_PREFIX));
+    Builder b =
+        builder()
+            .requestTopic(conf.get(KafkaConfigOptions.REQUEST_TOPIC))
+            .responseTopic(conf.get(KafkaConfigOptions.RESPONSE_TOPIC))
+            .deadLetterTopic(conf.get(KafkaConfigOptions.DEAD_LETTER_TOPIC))
+            .groupId(conf.get(KafkaConfigOptions.GROUP_ID))
+            .startingOffsets(
+                ConfigValues.choice(
+                    conf, KafkaConfigOptions.STARTING_OFFSETS, List.of(StartingOffsets.values())))
+            .deliveryGuarantee(
+                ConfigValues.choice(
+                    conf,
+                    KafkaConfigOptions.DELIVERY_GUARANTEE,
+                    List.of(DeliveryGuarantee.EXACTLY_ONCE, DeliveryGuarantee.AT_LEAST_ONCE)))
+            .transactionalIdPrefix(conf.get(KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX))
+            .transactionTimeout(
+                ConfigValues.get(
+                    conf, KafkaConfigOptions.TRANSACTION_TIMEOUT, ConfigValues.DURATION))
+            .responseFormat(
+                ConfigValues.choice(
+                    conf, KafkaConfigOptions.RESPONSE_FORMAT, List.of(WireFormat.values())));
+    conf.getOptional(KafkaConfigOptions.BOOTSTRAP_SERVERS).ifPresent(b::bootstrapServers);
+    conf.toMap()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(KafkaConfigOptions.PROPERTY_PREFIX)) {
+                b.clientProperty(k.substring(KafkaConfigOptions.PROPERTY_PREFIX.length()), v);
+              }
+            });
+    return b.build();
   }
 
   /**
@@ -274,49 +268,20 @@ public record KafkaSettings(
    */
   public Map<String, String> toConfigurationMap() {
     Map<String, String> m = new LinkedHashMap<>();
-    m.put(CONFIG_PREFIX + BOOTSTRAP_SERVERS, bootstrapServers);
-    m.put(CONFIG_PREFIX + REQUEST_TOPIC, requestTopic);
-    m.put(CONFIG_PREFIX + RESPONSE_TOPIC, responseTopic);
-    m.put(CONFIG_PREFIX + DEAD_LETTER_TOPIC, deadLetterTopic);
-    m.put(CONFIG_PREFIX + GROUP_ID, groupId);
-    m.put(CONFIG_PREFIX + STARTING_OFFSETS, startingOffsets.name().toLowerCase(Locale.ROOT));
-    m.put(CONFIG_PREFIX + DELIVERY_GUARANTEE, deliveryGuarantee.name().toLowerCase(Locale.ROOT));
+    m.put(KafkaConfigOptions.BOOTSTRAP_SERVERS.key(), bootstrapServers);
+    m.put(KafkaConfigOptions.REQUEST_TOPIC.key(), requestTopic);
+    m.put(KafkaConfigOptions.RESPONSE_TOPIC.key(), responseTopic);
+    m.put(KafkaConfigOptions.DEAD_LETTER_TOPIC.key(), deadLetterTopic);
+    m.put(KafkaConfigOptions.GROUP_ID.key(), groupId);
+    m.put(KafkaConfigOptions.STARTING_OFFSETS.key(), ConfigValues.name(startingOffsets));
+    m.put(KafkaConfigOptions.DELIVERY_GUARANTEE.key(), ConfigValues.name(deliveryGuarantee));
     if (transactionalIdPrefix != null) {
-      m.put(CONFIG_PREFIX + TRANSACTIONAL_ID_PREFIX, transactionalIdPrefix);
+      m.put(KafkaConfigOptions.TRANSACTIONAL_ID_PREFIX.key(), transactionalIdPrefix);
     }
-    m.put(CONFIG_PREFIX + TRANSACTION_TIMEOUT, transactionTimeout.toMillis() + " ms");
-    m.put(CONFIG_PREFIX + RESPONSE_FORMAT, responseFormat.name().toLowerCase(Locale.ROOT));
-    clientProperties.forEach((k, v) -> m.put(CONFIG_PREFIX + PROPERTY_PREFIX + k, v));
+    m.put(KafkaConfigOptions.TRANSACTION_TIMEOUT.key(), transactionTimeout.toMillis() + " ms");
+    m.put(KafkaConfigOptions.RESPONSE_FORMAT.key(), ConfigValues.name(responseFormat));
+    clientProperties.forEach((k, v) -> m.put(KafkaConfigOptions.PROPERTY_PREFIX + k, v));
     return m;
-  }
-
-  private static <E extends Enum<E>> E parseEnum(
-      Class<E> type, String key, String value, E[] allowed) {
-    String wanted = value == null ? "" : value.strip().replace('-', '_').toUpperCase(Locale.ROOT);
-    for (E e : allowed) {
-      if (e.name().equals(wanted)) {
-        return e;
-      }
-    }
-    Set<String> names = new TreeSet<>();
-    for (E e : allowed) {
-      names.add(e.name().toLowerCase(Locale.ROOT));
-    }
-    throw new IllegalArgumentException(
-        key + " must be one of " + String.join(", ", names) + ", got \"" + value + "\"");
-  }
-
-  private static Duration parseDuration(String key, String value) {
-    try {
-      return TimeUtils.parseDuration(value);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          key
-              + " must be a duration such as \"10 min\", \"600 s\" or \"600000 ms\", got \""
-              + value
-              + "\"",
-          e);
-    }
   }
 
   /** Builder for {@link KafkaSettings}; every setter rejects null, {@link #build()} validates. */

@@ -2,7 +2,11 @@ package io.instructblip.job.kafka;
 
 import io.instructblip.engine.ErrorCode;
 import io.instructblip.engine.InputEcho;
+import io.instructblip.job.registry.RegistryOptions;
+import io.instructblip.job.registry.RegistrySettings;
+import io.instructblip.job.registry.RestSchemaRegistry;
 import io.instructblip.schema.MessageCodec;
+import io.instructblip.schema.MessageFormatException;
 import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.InferenceResponse;
@@ -12,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -26,6 +31,11 @@ import org.apache.kafka.common.header.internals.RecordHeader;
  * response with code {@link ErrorCode#RESPONSE_TOO_LARGE} and the same id (without metadata, and
  * without the request's headers when those alone are too large). A response that cannot be encoded
  * at all becomes an {@code INTERNAL} error response the same way.
+ *
+ * <p>With {@link WireFormat#REGISTRY} the response schema is registered under the topic's subject
+ * (see {@link RegistrySettings#subjectStrategy()}) when the sink opens: a registry that is
+ * unavailable for longer than its wait fails the sink there (and the job restarts from its last
+ * checkpoint, losing nothing), never a response on its own.
  */
 public final class ResponseSerializer implements KafkaRecordSerializationSchema<ResponseEnvelope> {
   private static final long serialVersionUID = 1L;
@@ -42,6 +52,7 @@ public final class ResponseSerializer implements KafkaRecordSerializationSchema<
   private final String topic;
   private final WireFormat format;
   private final int maxRecordBytes;
+  private final RegistrySettings registry;
   private transient MessageCodec<InferenceResponse> codec;
 
   /** A serializer for records of at most {@link #DEFAULT_MAX_RECORD_BYTES}. */
@@ -53,6 +64,20 @@ public final class ResponseSerializer implements KafkaRecordSerializationSchema<
    * @param maxRecordBytes the sink producer's {@code max.request.size}
    */
   public ResponseSerializer(String topic, WireFormat format, int maxRecordBytes) {
+    this(topic, format, maxRecordBytes, null);
+  }
+
+  /**
+   * @param maxRecordBytes the sink producer's {@code max.request.size}
+   * @param registry the Schema Registry for {@link WireFormat#REGISTRY}; null for the other formats
+   */
+  public ResponseSerializer(
+      String topic, WireFormat format, int maxRecordBytes, RegistrySettings registry) {
+    if (format == WireFormat.REGISTRY && registry == null) {
+      throw new IllegalArgumentException(
+          "response format registry needs a schema registry; set " + RegistryOptions.URL.key());
+    }
+    this.registry = registry;
     this.topic = Objects.requireNonNull(topic, "topic");
     this.format = Objects.requireNonNull(format, "format");
     if (maxRecordBytes <= RECORD_OVERHEAD_BYTES) {
@@ -65,12 +90,34 @@ public final class ResponseSerializer implements KafkaRecordSerializationSchema<
     this.maxRecordBytes = maxRecordBytes;
   }
 
+  /** Registers the response schema now when the format is {@link WireFormat#REGISTRY}. */
+  @Override
+  public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext)
+      throws MessageFormatException {
+    if (format == WireFormat.REGISTRY) {
+      codec().registeredSchemaId();
+    }
+  }
+
+  private MessageCodec<InferenceResponse> codec() {
+    if (codec == null) {
+      MessageCodec<InferenceResponse> responses = MessageCodec.responses();
+      codec =
+          format != WireFormat.REGISTRY
+              ? responses
+              : responses.withRegistry(
+                  new RestSchemaRegistry(registry),
+                  registry
+                      .subjectStrategy()
+                      .subject(topic, InferenceResponse.getClassSchema().getFullName()));
+    }
+    return codec;
+  }
+
   @Override
   public ProducerRecord<byte[], byte[]> serialize(
       ResponseEnvelope element, KafkaSinkContext context, Long timestamp) {
-    if (codec == null) {
-      codec = MessageCodec.responses();
-    }
+    MessageCodec<InferenceResponse> codec = codec();
     InferenceResponse response = element.response();
     byte[] key = response.getId().getBytes(StandardCharsets.UTF_8);
     List<RawHeader> headers = element.headers();

@@ -8,6 +8,7 @@ import io.instructblip.job.pipeline.StageSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -69,9 +70,11 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws ExecutionException {
     try {
       job.cancel().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       kafka.close();
     }

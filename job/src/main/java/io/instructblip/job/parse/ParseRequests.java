@@ -6,6 +6,8 @@ import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;
+import io.instructblip.job.registry.RegistrySettings;
+import io.instructblip.job.registry.RestSchemaRegistry;
 import java.time.Clock;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -36,6 +38,7 @@ public final class ParseRequests extends ProcessFunction<RawRecord, RequestEnvel
 
   private final RequestLimits limits;
   private final GenerationDefaults defaults;
+  private final RegistrySettings registry;
   private transient RequestParser parser;
 
   /** A parser step with the default limits and the reference generation defaults. */
@@ -48,13 +51,28 @@ public final class ParseRequests extends ProcessFunction<RawRecord, RequestEnvel
    * @param defaults the served model's generation defaults (the manifest's)
    */
   public ParseRequests(RequestLimits limits, GenerationDefaults defaults) {
+    this(limits, defaults, null);
+  }
+
+  /**
+   * @param registry the Schema Registry to read registry-framed records with, or null (they are
+   *     dead-lettered)
+   */
+  public ParseRequests(
+      RequestLimits limits, GenerationDefaults defaults, RegistrySettings registry) {
     this.limits = Objects.requireNonNull(limits, "limits");
     this.defaults = Objects.requireNonNull(defaults, "defaults");
+    this.registry = registry;
   }
 
   @Override
   public void open(OpenContext openContext) {
-    parser = new RequestParser(Clock.systemUTC(), limits, defaults);
+    parser =
+        new RequestParser(
+            Clock.systemUTC(),
+            limits,
+            defaults,
+            registry == null ? null : new RestSchemaRegistry(registry));
   }
 
   @Override

@@ -14,6 +14,7 @@ import io.instructblip.job.kafka.ResponseEnvelope;
 import io.instructblip.job.pipeline.StageItems;
 import io.instructblip.schema.MessageCodec;
 import io.instructblip.schema.MessageFormatException;
+import io.instructblip.schema.SchemaRegistry;
 import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
@@ -53,7 +54,7 @@ public final class RequestParser {
   /** The end-of-sequence id the parser's parameter check uses (any id; only ranges are checked). */
   private static final int ANY_EOS_ID = 0;
 
-  private final MessageCodec<InferenceRequest> codec = MessageCodec.requests();
+  private final MessageCodec<InferenceRequest> codec;
   private final Clock clock;
   private final RequestLimits limits;
   private final GenerationDefaults defaults;
@@ -76,6 +77,19 @@ public final class RequestParser {
    *     parameters override before they are checked
    */
   public RequestParser(Clock clock, RequestLimits limits, GenerationDefaults defaults) {
+    this(clock, limits, defaults, null);
+  }
+
+  /**
+   * A parser that also reads Schema Registry framed records, with writer schemas from {@code
+   * registry} (null: such records are dead-lettered with {@code UNKNOWN_SCHEMA}).
+   */
+  public RequestParser(
+      Clock clock, RequestLimits limits, GenerationDefaults defaults, SchemaRegistry registry) {
+    this.codec =
+        registry == null
+            ? MessageCodec.requests()
+            : MessageCodec.requests().withRegistry(registry, null);
     this.clock = Objects.requireNonNull(clock, "clock");
     this.limits = Objects.requireNonNull(limits, "limits");
     this.defaults = Objects.requireNonNull(defaults, "defaults");

@@ -8,6 +8,9 @@ import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.parse.ParseRequests;
+import io.instructblip.job.registry.RegistryOptions;
+import io.instructblip.job.registry.RegistrySettings;
+import io.instructblip.schema.WireFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
@@ -29,6 +32,7 @@ public final class InstructBlipJob {
   private final Map<String, String> imageSettings;
   private final RequestLimits limits;
   private final String modelName;
+  private final RegistrySettings registry;
 
   /**
    * A job with the default {@link RequestLimits} that reads the served model's name from the model
@@ -67,6 +71,37 @@ public final class InstructBlipJob {
     this.imageSettings = Map.copyOf(imageSettings);
     this.limits = Objects.requireNonNull(limits, "limits");
     this.modelName = modelName;
+    this.registry = null;
+  }
+
+  private InstructBlipJob(InstructBlipJob job, RegistrySettings registry) {
+    this.kafka = job.kafka;
+    this.stages = job.stages;
+    this.imageSettings = job.imageSettings;
+    this.limits = job.limits;
+    this.modelName = job.modelName;
+    this.registry = registry;
+  }
+
+  /**
+   * This job reading Schema Registry framed requests (and writing responses so when the response
+   * format is {@code registry}) with the registry {@code registry}.
+   *
+   * @param registry the registry's settings, or null for none
+   * @throws IllegalArgumentException when the response format is {@code registry} and there is no
+   *     registry
+   */
+  public InstructBlipJob withSchemaRegistry(RegistrySettings registry) {
+    if (registry == null && kafka.responseFormat() == WireFormat.REGISTRY) {
+      throw new IllegalArgumentException(
+          "response-format registry needs a schema registry; set " + RegistryOptions.URL.key());
+    }
+    return new InstructBlipJob(this, registry);
+  }
+
+  /** The Schema Registry's settings, or null when the job has none. */
+  public RegistrySettings schemaRegistry() {
+    return registry;
   }
 
   /** The Kafka settings the job was built with. */
@@ -109,13 +144,13 @@ public final class InstructBlipJob {
         env.fromSource(factory.requestSource(), WatermarkStrategy.noWatermarks(), "requests")
             .uid("requests");
     SingleOutputStreamOperator<RequestEnvelope> parsed =
-        raw.process(new ParseRequests(limits, pipeline.generationDefaults()))
+        raw.process(new ParseRequests(limits, pipeline.generationDefaults(), registry))
             .name("parse")
             .uid("parse");
     pipeline
         .apply(parsed, afterStages)
         .union(parsed.getSideOutput(ParseRequests.ERROR_RESPONSES))
-        .sinkTo(factory.responseSink())
+        .sinkTo(factory.responseSink(registry))
         .name("response-sink")
         .uid("response-sink");
     DataStream<DeadLetter> deadLetters = parsed.getSideOutput(ParseRequests.DEAD_LETTERS);

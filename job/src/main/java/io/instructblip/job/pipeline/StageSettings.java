@@ -4,19 +4,20 @@ import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.pipeline.EngineSpec;
 import io.instructblip.flink.pipeline.LlmFunction;
+import io.instructblip.job.config.ConfigValues;
+import io.instructblip.job.config.StageConfigOptions;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.TimeUtils;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ReadableConfig;
 
 /**
  * The model and batching settings of the job: which model directory on which device, and each
- * stage's batching. Read from {@code instructblip.*} keys (a Flink configuration or CLI flags with
- * the same names); absent keys take the stage configs' defaults. The README's configuration table
- * lists them.
+ * stage's batching. Read from the {@link StageConfigOptions} of a Flink configuration (CLI flags
+ * set the same keys); absent keys take the stage configs' defaults. The README's configuration
+ * table lists them.
  *
  * @param engine the model directory, device and ONNX Runtime threads
  * @param vision the {@code vision-encoder} stage's batching
@@ -33,46 +34,50 @@ public record StageSettings(
     long llmTokenBudget) {
 
   /** Prefix of every key below in a Flink configuration. */
-  public static final String CONFIG_PREFIX = "instructblip.";
+  public static final String CONFIG_PREFIX = StageConfigOptions.PREFIX;
 
-  public static final String MODEL_DIR = "model.dir";
-  public static final String DEVICE = "model.device";
-  public static final String THREADS = "model.intra-op-threads";
-  public static final String VISION_BATCH = "vision.max-batch-size";
-  public static final String VISION_WAIT = "vision.max-wait";
-  public static final String QFORMER_BATCH = "qformer.max-batch-size";
-  public static final String QFORMER_WAIT = "qformer.max-wait";
-  public static final String MAX_IN_FLIGHT = "stages.max-in-flight";
-  public static final String LLM_RUNNING = "llm.max-running";
-  public static final String LLM_IN_FLIGHT = "llm.max-in-flight";
-  public static final String LLM_TOKEN_BUDGET = "llm.token-budget";
-  public static final String TIMEOUT = "request.default-timeout";
+  // the keys without the prefix, as fromMap takes them
+  public static final String MODEL_DIR =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.MODEL_DIR);
+  public static final String DEVICE =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.DEVICE);
+  public static final String THREADS =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.THREADS);
+  public static final String VISION_BATCH =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.VISION_BATCH);
+  public static final String VISION_WAIT =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.VISION_WAIT);
+  public static final String QFORMER_BATCH =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.QFORMER_BATCH);
+  public static final String QFORMER_WAIT =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.QFORMER_WAIT);
+  public static final String MAX_IN_FLIGHT =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.MAX_IN_FLIGHT);
+  public static final String LLM_RUNNING =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.LLM_RUNNING);
+  public static final String LLM_IN_FLIGHT =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.LLM_IN_FLIGHT);
+  public static final String LLM_TOKEN_BUDGET =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.LLM_TOKEN_BUDGET);
+  public static final String TIMEOUT =
+      ConfigValues.nameIn(StageConfigOptions.PREFIX, StageConfigOptions.TIMEOUT);
 
-  /** Every key this record reads. */
-  public static final List<String> KEYS =
-      List.of(
-          MODEL_DIR,
-          DEVICE,
-          THREADS,
-          VISION_BATCH,
-          VISION_WAIT,
-          QFORMER_BATCH,
-          QFORMER_WAIT,
-          MAX_IN_FLIGHT,
-          LLM_RUNNING,
-          LLM_IN_FLIGHT,
-          LLM_TOKEN_BUDGET,
-          TIMEOUT);
+  /** The prefixes this group owns: an unknown key under one of them (a misspelling) is an error. */
+  private static final List<String> OWNED_PREFIXES =
+      StageConfigOptions.ALL.stream()
+          .map(o -> o.key().substring(0, o.key().indexOf('.', CONFIG_PREFIX.length()) + 1))
+          .distinct()
+          .toList();
 
   /** Default device: CUDA where it loads, else the CPU with a warning. */
-  public static final String DEFAULT_DEVICE = "auto";
+  public static final String DEFAULT_DEVICE = StageConfigOptions.DEVICE.defaultValue();
 
   /**
    * Default ONNX Runtime intra-op threads per session: 0, ONNX Runtime's own choice (one per core).
    * Measured on 2 cores with the small presets, it gave the operators more throughput than 1 thread
    * per session, although the stages of a subtask run at once (docs/benchmarks.md).
    */
-  public static final int DEFAULT_THREADS = 0;
+  public static final int DEFAULT_THREADS = StageConfigOptions.THREADS.defaultValue();
 
   public StageSettings {
     Objects.requireNonNull(engine, "engine");
@@ -90,90 +95,64 @@ public record StageSettings(
 
   /** Settings from key/values (keys without the {@code instructblip.} prefix). */
   public static StageSettings fromMap(Map<String, String> values) {
-    for (String key : values.keySet()) {
-      if (!KEYS.contains(key)) {
-        throw new IllegalArgumentException(
-            "unknown setting " + CONFIG_PREFIX + key + "; known: " + String.join(", ", KEYS));
-      }
-    }
-    String modelDir = values.get(MODEL_DIR);
-    if (modelDir == null || modelDir.isBlank()) {
+    return fromConfiguration(ConfigValues.withPrefix(CONFIG_PREFIX, values));
+  }
+
+  /**
+   * Settings from the {@link StageConfigOptions} of a Flink configuration; absent keys take their
+   * defaults. An unknown key under {@code instructblip.model.}, {@code .vision.}, {@code
+   * .qformer.}, {@code .stages.}, {@code .llm.} or {@code .request.} is an error.
+   */
+  public static StageSettings fromConfiguration(ReadableConfig conf) {
+    ConfigValues.rejectUnknown(conf, OWNED_PREFIXES, StageConfigOptions.ALL, List.of());
+    String modelDir = conf.getOptional(StageConfigOptions.MODEL_DIR).orElse("");
+    if (modelDir.isBlank()) {
       throw new IllegalArgumentException(
-          "no model directory: pass --model DIR (or set " + CONFIG_PREFIX + MODEL_DIR + ")");
+          "no model directory: pass --model DIR (or set "
+              + StageConfigOptions.MODEL_DIR.key()
+              + ")");
     }
     EngineSpec engine =
         new EngineSpec(
-            modelDir,
-            values.getOrDefault(DEVICE, DEFAULT_DEVICE),
-            integer(values, THREADS, DEFAULT_THREADS));
-    Duration timeout = duration(values, TIMEOUT, BatchingConfig.DEFAULT_TIMEOUT);
-    int inFlight = integer(values, MAX_IN_FLIGHT, BatchingConfig.DEFAULT_MAX_IN_FLIGHT);
+            modelDir.strip(),
+            conf.get(StageConfigOptions.DEVICE).strip(),
+            whole(conf, StageConfigOptions.THREADS));
+    Duration timeout =
+        ConfigValues.getOptional(conf, StageConfigOptions.TIMEOUT, ConfigValues.DURATION)
+            .orElse(BatchingConfig.DEFAULT_TIMEOUT);
+    int inFlight = whole(conf, StageConfigOptions.MAX_IN_FLIGHT);
     BatchingConfig vision =
         BatchingConfig.builder()
-            .maxBatchSize(integer(values, VISION_BATCH, BatchingConfig.DEFAULT_MAX_BATCH_SIZE))
-            .maxWait(duration(values, VISION_WAIT, BatchingConfig.DEFAULT_MAX_WAIT))
+            .maxBatchSize(whole(conf, StageConfigOptions.VISION_BATCH))
+            .maxWait(duration(conf, StageConfigOptions.VISION_WAIT))
             .maxInFlight(inFlight)
             .defaultTimeout(timeout)
             .build();
     BatchingConfig qformer =
         BatchingConfig.builder()
-            .maxBatchSize(integer(values, QFORMER_BATCH, BatchingConfig.DEFAULT_MAX_BATCH_SIZE))
-            .maxWait(duration(values, QFORMER_WAIT, BatchingConfig.DEFAULT_MAX_WAIT))
+            .maxBatchSize(whole(conf, StageConfigOptions.QFORMER_BATCH))
+            .maxWait(duration(conf, StageConfigOptions.QFORMER_WAIT))
             .maxInFlight(inFlight)
             .defaultTimeout(timeout)
             .build();
     ContinuousBatchingConfig llm =
         ContinuousBatchingConfig.builder()
-            .maxRunning(integer(values, LLM_RUNNING, ContinuousBatchingConfig.DEFAULT_MAX_RUNNING))
-            .maxInFlight(
-                integer(values, LLM_IN_FLIGHT, ContinuousBatchingConfig.DEFAULT_MAX_IN_FLIGHT))
+            .maxRunning(whole(conf, StageConfigOptions.LLM_RUNNING))
+            .maxInFlight(whole(conf, StageConfigOptions.LLM_IN_FLIGHT))
             .defaultTimeout(timeout)
             .build();
-    return new StageSettings(
-        engine, vision, qformer, llm, whole(values, LLM_TOKEN_BUDGET, LlmFunction.NO_TOKEN_BUDGET));
+    long budget =
+        ConfigValues.getOptional(
+                conf, StageConfigOptions.LLM_TOKEN_BUDGET, ConfigValues.LONG_NUMBER)
+            .orElse(LlmFunction.NO_TOKEN_BUDGET);
+    return new StageSettings(engine, vision, qformer, llm, budget);
   }
 
-  /** Settings from a Flink configuration's {@code instructblip.*} keys of this record. */
-  public static Map<String, String> keysOf(Configuration configuration) {
-    Map<String, String> values = new LinkedHashMap<>();
-    configuration
-        .toMap()
-        .forEach(
-            (k, v) -> {
-              if (k.startsWith(CONFIG_PREFIX)
-                  && KEYS.contains(k.substring(CONFIG_PREFIX.length()))) {
-                values.put(k.substring(CONFIG_PREFIX.length()), v);
-              }
-            });
-    return values;
+  private static int whole(ReadableConfig conf, ConfigOption<Integer> option) {
+    return ConfigValues.get(conf, option, ConfigValues.WHOLE_NUMBER);
   }
 
-  private static int integer(Map<String, String> values, String key, int fallback) {
-    long v = whole(values, key, fallback);
-    if (v != (int) v) {
-      throw new IllegalArgumentException(CONFIG_PREFIX + key + " is too large: " + v);
-    }
-    return (int) v;
-  }
-
-  private static long whole(Map<String, String> values, String key, long fallback) {
-    String v = values.get(key);
-    try {
-      return v == null ? fallback : Long.parseLong(v.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          CONFIG_PREFIX + key + " must be a whole number, got \"" + v + "\"", e);
-    }
-  }
-
-  private static Duration duration(Map<String, String> values, String key, Duration fallback) {
-    String v = values.get(key);
-    try {
-      return v == null ? fallback : TimeUtils.parseDuration(v);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          CONFIG_PREFIX + key + " must be a duration like \"10 ms\" or \"2 s\", got \"" + v + "\"",
-          e);
-    }
+  private static Duration duration(ReadableConfig conf, ConfigOption<Duration> option) {
+    return ConfigValues.get(conf, option, ConfigValues.DURATION);
   }
 }

@@ -58,6 +58,34 @@ class InferCommandTest {
     assertTrue(answer.get("timings_us").get("total").asLong() > 0);
   }
 
+  /**
+   * A sampling request without a seed is seeded from its id, so its line in the file does not
+   * change its answer ({@code infer} once seeded it from its position).
+   */
+  @Test
+  void aSamplingRequestGetsTheSameTokensOnAnyLine(@TempDir Path dir) throws IOException {
+    Files.copy(FIXTURES.resolve("images/rgb.png"), dir.resolve("a.png"));
+    String line =
+        "{\"id\": \"%s\", \"images\": [{\"uri\": \"a.png\"}], \"instruction\": \"What is it?\","
+            + " \"generation\": {\"do_sample\": true, \"temperature\": 1.5,"
+            + " \"max_new_tokens\": 10, \"min_new_tokens\": 10}}\n";
+    Path alone = dir.resolve("alone.jsonl");
+    Files.writeString(alone, line.formatted("s"));
+    Path third = dir.resolve("third.jsonl");
+    Files.writeString(third, line.formatted("x") + line.formatted("y") + line.formatted("s"));
+    String model = FIXTURES.resolve("tiny-vicuna").toString();
+
+    Run first = infer("--model", model, "--requests", alone.toString());
+    Run later = infer("--model", model, "--requests", third.toString());
+    assertEquals(0, first.exit(), first.err());
+    assertEquals(0, later.exit(), later.err());
+    JsonNode a = JSON.readTree(first.lines().get(0));
+    JsonNode c = JSON.readTree(later.lines().get(2));
+    assertEquals("s", c.get("id").asText());
+    assertEquals(10, a.get("token_ids").size());
+    assertEquals(a.get("token_ids"), c.get("token_ids"));
+  }
+
   @Test
   void answersAJsonlFileInInputOrderAndFailsOnlyTheBadLine(@TempDir Path dir) throws IOException {
     Files.copy(FIXTURES.resolve("images/rgb.png"), dir.resolve("a.png"));

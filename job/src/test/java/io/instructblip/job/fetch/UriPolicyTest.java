@@ -52,15 +52,20 @@ class UriPolicyTest {
   @Test
   void rejectsUnknownKeysAndBadValues() {
     assertEquals(
-        "unknown image URI setting allowed-host; known: allowed-schemes, allowed-file-roots,"
-            + " allowed-hosts, allowed-uri-prefixes, max-bytes-per-image, max-images-per-request,"
-            + " connect-timeout, read-timeout, fetch-threads, fetch-capacity, fetch-timeout",
+        "unknown setting instructblip.images.allowed-host; known:"
+            + " instructblip.images.allowed-schemes, instructblip.images.allowed-file-roots,"
+            + " instructblip.images.allowed-hosts, instructblip.images.allowed-uri-prefixes,"
+            + " instructblip.images.max-bytes-per-image, instructblip.images.max-images-per-request,"
+            + " instructblip.images.connect-timeout, instructblip.images.read-timeout,"
+            + " instructblip.images.fetch-threads, instructblip.images.fetch-capacity,"
+            + " instructblip.images.fetch-timeout",
         assertThrows(
                 IllegalArgumentException.class,
                 () -> UriPolicy.fromMap(Map.of("allowed-host", "x")))
             .getMessage());
     assertEquals(
-        "image URI setting max-images-per-request must be a whole number, got \"many\"",
+        "instructblip.images.max-images-per-request must be a whole number (at most 2147483647),"
+            + " got \"many\"",
         assertThrows(
                 IllegalArgumentException.class,
                 () -> UriPolicy.fromMap(Map.of("max-images-per-request", "many")))

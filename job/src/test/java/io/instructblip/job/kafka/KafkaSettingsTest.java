@@ -2,6 +2,7 @@ package io.instructblip.job.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.schema.WireFormat;
 import java.time.Duration;
@@ -79,18 +80,29 @@ class KafkaSettingsTest {
         "bootstrap-servers is required (e.g. localhost:9092)",
         () -> KafkaSettings.builder().build());
     assertMessage(
-        "unknown Kafka setting request-topics; known: bootstrap-servers, request-topic,"
-            + " response-topic, dead-letter-topic, group-id, starting-offsets, delivery-guarantee,"
-            + " transactional-id-prefix, transaction-timeout, response-format and"
-            + " property.<kafka client property>",
+        "unknown setting instructblip.kafka.request-topics; known:"
+            + " instructblip.kafka.bootstrap-servers, instructblip.kafka.request-topic,"
+            + " instructblip.kafka.response-topic, instructblip.kafka.dead-letter-topic,"
+            + " instructblip.kafka.group-id, instructblip.kafka.starting-offsets,"
+            + " instructblip.kafka.delivery-guarantee, instructblip.kafka.transactional-id-prefix,"
+            + " instructblip.kafka.transaction-timeout, instructblip.kafka.response-format,"
+            + " instructblip.kafka.property.<name>",
         () -> KafkaSettings.fromMap(Map.of("bootstrap-servers", "b:1", "request-topics", "x")));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KafkaSettings.fromMap(Map.of("bootstrap-servers", "b:1", "property.", "x")))
+            .getMessage()
+            .startsWith("unknown setting instructblip.kafka.property.; known:"));
     assertMessage(
-        "starting-offsets must be one of committed, earliest, latest, got \"newest\"",
+        "instructblip.kafka.starting-offsets must be one of earliest, latest, committed, got"
+            + " \"newest\"",
         () ->
             KafkaSettings.fromMap(
                 Map.of("bootstrap-servers", "b:1", "starting-offsets", "newest")));
     assertMessage(
-        "delivery-guarantee must be one of at_least_once, exactly_once, got \"none\"",
+        "instructblip.kafka.delivery-guarantee must be one of exactly-once, at-least-once, got"
+            + " \"none\"",
         () ->
             KafkaSettings.fromMap(
                 Map.of("bootstrap-servers", "b:1", "delivery-guarantee", "none")));
@@ -126,8 +138,8 @@ class KafkaSettingsTest {
                 .clientProperty("transactional.id", "x")
                 .build());
     assertMessage(
-        "transaction-timeout must be a duration such as \"10 min\", \"600 s\" or \"600000 ms\","
-            + " got \"ten minutes\"",
+        "instructblip.kafka.transaction-timeout must be a duration such as \"10 ms\", \"30 s\" or"
+            + " \"10 min\", got \"ten minutes\"",
         () ->
             KafkaSettings.fromMap(
                 Map.of("bootstrap-servers", "b:1", "transaction-timeout", "ten minutes")));

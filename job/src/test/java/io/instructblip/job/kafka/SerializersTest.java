@@ -148,7 +148,7 @@ class SerializersTest {
     InferenceResponse response = RequestParser.errorResponse("req-9", Map.of(), "X", "m", 5L);
     ResponseEnvelope envelope =
         new ResponseEnvelope(response, List.of(RawHeader.utf8("trace", "t")));
-    for (WireFormat format : WireFormat.values()) {
+    for (WireFormat format : List.of(WireFormat.AVRO, WireFormat.JSON)) {
       ProducerRecord<byte[], byte[]> r =
           new ResponseSerializer("out", format).serialize(envelope, null, null);
       assertEquals("out", r.topic());
@@ -166,7 +166,7 @@ class SerializersTest {
         RequestParser.errorResponse("req-big", Map.of("k", "v".repeat(600_000)), "X", "m", 5L);
     ResponseEnvelope envelope =
         new ResponseEnvelope(response, List.of(RawHeader.utf8("trace", "t")));
-    for (WireFormat format : WireFormat.values()) {
+    for (WireFormat format : List.of(WireFormat.AVRO, WireFormat.JSON)) {
       ProducerRecord<byte[], byte[]> r =
           new ResponseSerializer("out", format, 64 * 1024).serialize(envelope, null, null);
       assertArrayEquals(bytes("req-big"), r.key());

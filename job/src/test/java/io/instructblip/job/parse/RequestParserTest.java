@@ -84,8 +84,8 @@ class RequestParserTest {
     assertSame(garbage, dead.record());
     assertEquals("UNDECODABLE", dead.errorCode());
     assertEquals(
-        "message is neither Avro single-object encoding (starts with C3 01) nor a JSON object"
-            + " (starts with '{');"
+        "message is neither Avro single-object encoding (starts with C3 01), Schema Registry"
+            + " framing (starts with 00) nor a JSON object (starts with '{');"
             + " it starts with 5B 31 2C 20 32 2C 20 33 ... (9 bytes)",
         dead.errorMessage());
   }

@@ -35,7 +35,8 @@ class StageSettingsTest {
                 () -> StageSettings.fromMap(Map.of("model.dir", "/m", "llm.token-budget", "0")))
             .getMessage());
     assertEquals(
-        "instructblip.llm.max-running is too large: 4294967296",
+        "instructblip.llm.max-running must be a whole number (at most 2147483647), got"
+            + " \"4294967296\"",
         assertThrows(
                 IllegalArgumentException.class,
                 () ->
@@ -52,10 +53,13 @@ class StageSettingsTest {
                 () -> StageSettings.fromMap(Map.of("model.dir", "/m", "llm.budget", "1")))
             .getMessage();
     assertEquals(
-        "unknown setting instructblip.llm.budget; known: model.dir, model.device,"
-            + " model.intra-op-threads, vision.max-batch-size, vision.max-wait,"
-            + " qformer.max-batch-size, qformer.max-wait, stages.max-in-flight, llm.max-running,"
-            + " llm.max-in-flight, llm.token-budget, request.default-timeout",
+        "unknown setting instructblip.llm.budget; known: instructblip.model.dir,"
+            + " instructblip.model.name, instructblip.model.device,"
+            + " instructblip.model.intra-op-threads, instructblip.vision.max-batch-size,"
+            + " instructblip.vision.max-wait, instructblip.qformer.max-batch-size,"
+            + " instructblip.qformer.max-wait, instructblip.stages.max-in-flight,"
+            + " instructblip.llm.max-running, instructblip.llm.max-in-flight,"
+            + " instructblip.llm.token-budget, instructblip.request.default-timeout",
         message);
   }
 }

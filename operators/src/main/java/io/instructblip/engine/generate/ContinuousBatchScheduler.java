@@ -10,8 +10,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The bookkeeping of the LLM stage's continuous batching, without any model: a bounded FIFO waiting
- * queue and a running set limited by a number of rows and a token budget.
+ * Who runs in the LLM stage, without any model: a FIFO waiting queue and a running set limited by a
+ * number of rows and a token budget. It is the one owner of that decision: the Flink llm stage
+ * ({@code LlmFunction}) and {@code InstructBlipEngine.infer} both drive it; the operator in front
+ * only bounds the requests in flight.
  *
  * <ul>
  *   <li>A sequence takes {@code rows} rows (1, or {@code num_beams} for beam search) and reserves
@@ -31,18 +33,18 @@ import java.util.Optional;
  */
 public final class ContinuousBatchScheduler<T> {
 
+  /** No token budget: only the rows limit a step. */
+  public static final long NO_TOKEN_BUDGET = Long.MAX_VALUE;
+
   /**
    * The scheduler's limits.
    *
-   * @param maxWaiting how many sequences may wait; {@link #trySubmit} refuses more (backpressure)
-   * @param maxRunningRows the rows the running batch may hold (a beam sequence counts {@code K})
-   * @param tokenBudget the tokens the running rows may reserve in all
+   * @param maxRunningRows the rows the running batch may hold (a beam sequence counts {@code K}, a
+   *     ranking request its candidates)
+   * @param tokenBudget the tokens the running rows may reserve in all, or {@link #NO_TOKEN_BUDGET}
    */
-  public record Limits(int maxWaiting, int maxRunningRows, long tokenBudget) {
+  public record Limits(int maxRunningRows, long tokenBudget) {
     public Limits {
-      if (maxWaiting < 1) {
-        throw invalid("maxWaiting must be at least 1, got " + maxWaiting);
-      }
       if (maxRunningRows < 1) {
         throw invalid("maxRunningRows must be at least 1, got " + maxRunningRows);
       }
@@ -78,13 +80,12 @@ public final class ContinuousBatchScheduler<T> {
   }
 
   /**
-   * Queues a sequence at the tail, unless the waiting queue is full.
+   * Queues a sequence at the tail (the caller bounds how many it hands over).
    *
-   * @return false when the queue is full (try again after {@link #admit()} or {@link #finish})
    * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} when the sequence could never run
    *     within the limits; {@link ErrorCode#INTERNAL} when the id is already scheduled
    */
-  public boolean trySubmit(String id, int rows, int tokensPerRow, T payload) {
+  public void submit(String id, int rows, int tokensPerRow, T payload) {
     Objects.requireNonNull(id, "id");
     if (waiting.containsKey(id) || running.containsKey(id)) {
       throw new EngineException(ErrorCode.INTERNAL, "request " + id + " is already scheduled");
@@ -123,11 +124,7 @@ public final class ContinuousBatchScheduler<T> {
               + limits.tokenBudget()
               + ": lower max_new_tokens or num_beams, or raise the token budget");
     }
-    if (waiting.size() >= limits.maxWaiting()) {
-      return false;
-    }
     waiting.put(id, entry);
-    return true;
   }
 
   /**
@@ -170,29 +167,9 @@ public final class ContinuousBatchScheduler<T> {
     return entry == null ? Optional.empty() : Optional.ofNullable(entry.payload());
   }
 
-  /** The ids of the running sequences, in admission order. */
-  public List<String> runningIds() {
-    return List.copyOf(running.keySet());
-  }
-
-  /** The ids of the waiting sequences, head first. */
-  public List<String> waitingIds() {
-    return List.copyOf(waiting.keySet());
-  }
-
   /** How many sequences wait. */
   public int waitingCount() {
     return waiting.size();
-  }
-
-  /** The running sequences, in admission order. */
-  public List<Entry<T>> running() {
-    return List.copyOf(running.values());
-  }
-
-  /** Whether {@code id} is running. */
-  public boolean isRunning(String id) {
-    return running.containsKey(id);
   }
 
   /** The rows the running sequences take. */

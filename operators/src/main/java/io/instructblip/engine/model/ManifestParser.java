@@ -273,37 +273,22 @@ public final class ManifestParser {
     return new PromptRecipe(prefix, suffix, maxTokens, side);
   }
 
+  /**
+   * The manifest's generation defaults: types are checked here, ranges by the one set of rules
+   * every request is checked against ({@code ParameterRules}, through {@link GenerationDefaults}),
+   * so the manifest cannot accept a default that a request could not send.
+   */
   private static GenerationDefaults readGenerationDefaults(Fields fields) {
-    int maxNewTokens = fields.positive("max_new_tokens");
+    int maxNewTokens = fields.integer("max_new_tokens");
     int minNewTokens = fields.integer("min_new_tokens");
-    if (minNewTokens < 0 || minNewTokens > maxNewTokens) {
-      throw invalid(
-          fields.path("min_new_tokens")
-              + " is "
-              + minNewTokens
-              + ", expected 0.."
-              + maxNewTokens
-              + " (max_new_tokens)");
-    }
-    int numBeams = fields.positive("num_beams");
+    int numBeams = fields.integer("num_beams");
     double lengthPenalty = fields.number("length_penalty");
     double repetitionPenalty = fields.number("repetition_penalty");
-    if (!(repetitionPenalty > 0)) {
-      throw invalid(fields.path("repetition_penalty") + " must be > 0, found " + repetitionPenalty);
-    }
     boolean doSample = fields.bool("do_sample");
     double temperature = fields.number("temperature");
-    if (!(temperature > 0)) {
-      throw invalid(fields.path("temperature") + " must be > 0, found " + temperature);
-    }
     int topK = fields.integer("top_k");
-    if (topK < 0) {
-      throw invalid(fields.path("top_k") + " must be >= 0 (0 = off), found " + topK);
-    }
     double topP = fields.number("top_p");
-    if (!(topP > 0 && topP <= 1)) {
-      throw invalid(fields.path("top_p") + " must be in (0, 1], found " + topP);
-    }
+    // Its constructor checks the ranges and fails with MODEL_INVALID naming generation_defaults.
     return new GenerationDefaults(
         maxNewTokens,
         minNewTokens,

@@ -17,7 +17,14 @@ import org.slf4j.LoggerFactory;
 public final class SessionOptionsFactory {
   private static final Logger LOG = LoggerFactory.getLogger(SessionOptionsFactory.class);
 
+  /** Adds the CUDA execution provider to options (ONNX Runtime's, or a test's stand-in). */
+  @FunctionalInterface
+  interface CudaProvider {
+    void add(SessionOptions options, int deviceId) throws OrtException;
+  }
+
   private final BooleanSupplier driverPresent;
+  private final CudaProvider cuda;
 
   /** A factory that probes the machine with {@link NvidiaDriverProbe}. */
   public SessionOptionsFactory() {
@@ -26,7 +33,13 @@ public final class SessionOptionsFactory {
 
   /** A factory with its own driver probe (tests). */
   public SessionOptionsFactory(BooleanSupplier driverPresent) {
+    this(driverPresent, SessionOptions::addCUDA);
+  }
+
+  /** A factory with its own driver probe and CUDA provider (tests). */
+  SessionOptionsFactory(BooleanSupplier driverPresent, CudaProvider cuda) {
     this.driverPresent = driverPresent;
+    this.cuda = cuda;
   }
 
   /** Options ready for sessions, and the device they run on ({@code cpu} or {@code cuda:N}). */
@@ -52,7 +65,7 @@ public final class SessionOptionsFactory {
         {
           SessionOptions options = base(settings);
           try {
-            options.addCUDA(device.deviceId());
+            cuda.add(options, device.deviceId());
             return new Prepared(options, device);
           } catch (OrtException | RuntimeException e) {
             options.close();
@@ -75,7 +88,7 @@ public final class SessionOptionsFactory {
         }
         SessionOptions options = base(settings);
         try {
-          options.addCUDA(0);
+          cuda.add(options, 0);
           return new Prepared(options, DeviceSpec.cuda(0));
         } catch (OrtException | RuntimeException e) {
           options.close();

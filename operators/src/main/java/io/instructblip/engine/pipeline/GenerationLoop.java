@@ -120,15 +120,6 @@ public final class GenerationLoop<S> {
     return running.isEmpty();
   }
 
-  /** Ids of the running sequences, in admission order. */
-  public List<String> runningIds() {
-    List<String> ids = new ArrayList<>(running.size());
-    for (Running<S> r : running) {
-      ids.add(r.job.request().id());
-    }
-    return ids;
-  }
-
   /**
    * Admits jobs at a step boundary: starts every generation job in one batched prefill and answers
    * every ranking job. Returns the results of jobs that are already finished (ranking, errors, and

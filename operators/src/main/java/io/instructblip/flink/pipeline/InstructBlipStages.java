@@ -88,7 +88,7 @@ public final class InstructBlipStages {
         StageOperators.continuousBatch(
                 queried,
                 LLM,
-                new LlmFunction(engine, llmTokenBudget),
+                new LlmFunction(engine, llm.maxRunning(), llmTokenBudget),
                 codec,
                 llm,
                 StageSerializers.ANSWER)

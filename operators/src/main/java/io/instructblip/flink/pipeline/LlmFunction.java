@@ -16,36 +16,47 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code llm} stage: continuous batching over the engine's {@link GenerationLoop}. Admitted
- * items join at the next step in one batched prefill; each step advances every running sequence by
- * one token; ranking requests are answered at their admission.
- *
- * <p>With a token budget, an item joins only while the tokens reserved by the running sequences
- * (each row's prompt plus {@code max_new_tokens}, see {@link GenerationLoop.Job#tokensPerRow()})
- * leave room for it, in arrival order, so the KV cache of a step is bounded however long the
- * answers get; an item that could never fit is answered with {@code INVALID_PARAMETER}.
+ * The {@code llm} stage: continuous batching over the engine's {@link GenerationLoop}, its
+ * admission decided by a {@link ContinuousBatchScheduler} (the same one {@code
+ * InstructBlipEngine.infer} drives). Every item the operator hands over is submitted to the
+ * scheduler; at each step the scheduler lets items join, in arrival order, while the running rows
+ * (a beam-search request counts its beams, a ranking request its candidates) stay within {@code
+ * maxRunningRows} and, with a token budget, their reservations (each row's prompt plus {@code
+ * max_new_tokens}, see {@link GenerationLoop.Job#tokensPerRow()}) within the budget, so the KV
+ * cache of a step is bounded however long the answers get. Joining items start in one batched
+ * prefill; each step advances every running sequence by one token; ranking requests are answered
+ * when they join. An item that could never fit is answered with {@code INVALID_PARAMETER}.
  */
 public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
   private static final long serialVersionUID = 1L;
 
-  /** No token budget: only the operator's maximum of running sequences limits a step. */
-  public static final long NO_TOKEN_BUDGET = Long.MAX_VALUE;
+  /** No token budget: only the rows limit a step. */
+  public static final long NO_TOKEN_BUDGET = ContinuousBatchScheduler.NO_TOKEN_BUDGET;
 
   private final EngineSpec engine;
+  private final int maxRunningRows;
   private final long tokenBudget;
 
   /** The stage without a token budget. */
-  public LlmFunction(EngineSpec engine) {
-    this(engine, NO_TOKEN_BUDGET);
+  public LlmFunction(EngineSpec engine, int maxRunningRows) {
+    this(engine, maxRunningRows, NO_TOKEN_BUDGET);
   }
 
   /**
+   * @param maxRunningRows the model rows one step may run
    * @param tokenBudget the tokens the running sequences may reserve in all, or {@link
    *     #NO_TOKEN_BUDGET}
    */
-  public LlmFunction(EngineSpec engine, long tokenBudget) {
+  public LlmFunction(EngineSpec engine, int maxRunningRows, long tokenBudget) {
     this.engine = engine;
+    this.maxRunningRows = maxRunningRows;
     this.tokenBudget = checkTokenBudget(tokenBudget);
+    limits(); // refuses bad limits here, not when the job starts
+  }
+
+  /** The scheduler's limits (built where used: the function travels serialized, they do not). */
+  private ContinuousBatchScheduler.Limits limits() {
+    return new ContinuousBatchScheduler.Limits(maxRunningRows, tokenBudget);
   }
 
   /** Returns {@code tokens} when it is a valid token budget (at least 1), else throws. */
@@ -59,7 +70,7 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
 
   @Override
   public Stepper<StageItem, StageAnswer> open(StageContext context) throws Exception {
-    return new LlmStepper(engine.acquire(), tokenBudget);
+    return new LlmStepper(engine.acquire(), limits());
   }
 
   /** The stage-thread side: a loop, the scheduler that decides who joins it, and failed items. */
@@ -70,14 +81,12 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
     private final List<Result<StageAnswer>> failedOnAdmit = new ArrayList<>();
     private final Map<String, byte[]> contexts = new HashMap<>();
 
-    LlmStepper(SharedEngineRegistry.Lease<InstructBlipEngine> lease, long tokenBudget) {
+    LlmStepper(
+        SharedEngineRegistry.Lease<InstructBlipEngine> lease,
+        ContinuousBatchScheduler.Limits limits) {
       this.lease = lease;
       this.loop = lease.get().newGenerationLoop();
-      // The operator bounds the sequences handed here; the scheduler adds only the token budget.
-      this.scheduler =
-          new ContinuousBatchScheduler<>(
-              new ContinuousBatchScheduler.Limits(
-                  Integer.MAX_VALUE, Integer.MAX_VALUE, tokenBudget));
+      this.scheduler = new ContinuousBatchScheduler<>(limits);
     }
 
     @Override
@@ -91,7 +100,7 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
       StageItem item = ready.value();
       GenerationLoop.Job job = new GenerationLoop.Job(item.prepared(), item.queryOutputs());
       try {
-        scheduler.trySubmit(item.id(), job.rows(), job.tokensPerRow(), job);
+        scheduler.submit(item.id(), job.rows(), job.tokensPerRow(), job);
       } catch (EngineException e) {
         failedOnAdmit.add(Result.error(item.id(), e.code(), e.getMessage()));
         return;
@@ -131,8 +140,8 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
     }
 
     @Override
-    public int running() {
-      return loop.runningSequences() + scheduler.waitingCount() + failedOnAdmit.size();
+    public int waiting() {
+      return scheduler.waitingCount();
     }
 
     @Override

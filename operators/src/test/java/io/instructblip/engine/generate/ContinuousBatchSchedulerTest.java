@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.instructblip.engine.EngineException;
 import io.instructblip.engine.ErrorCode;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,9 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class ContinuousBatchSchedulerTest {
 
-  private static ContinuousBatchScheduler<String> scheduler(int waiting, int rows, long budget) {
-    return new ContinuousBatchScheduler<>(
-        new ContinuousBatchScheduler.Limits(waiting, rows, budget));
+  private static ContinuousBatchScheduler<String> scheduler(int rows, long budget) {
+    return new ContinuousBatchScheduler<>(new ContinuousBatchScheduler.Limits(rows, budget));
   }
 
   private static List<String> ids(List<ContinuousBatchScheduler.Entry<String>> entries) {
@@ -27,14 +26,13 @@ class ContinuousBatchSchedulerTest {
 
   @Test
   void admitsInArrivalOrderWithinTheRowLimit() {
-    ContinuousBatchScheduler<String> s = scheduler(10, 3, 1000);
-    assertTrue(s.trySubmit("a", 1, 10, "A"));
-    assertTrue(s.trySubmit("b", 1, 10, "B"));
-    assertTrue(s.trySubmit("c", 1, 10, "C"));
-    assertTrue(s.trySubmit("d", 1, 10, "D"));
+    ContinuousBatchScheduler<String> s = scheduler(3, 1000);
+    s.submit("a", 1, 10, "A");
+    s.submit("b", 1, 10, "B");
+    s.submit("c", 1, 10, "C");
+    s.submit("d", 1, 10, "D");
     assertEquals(List.of("a", "b", "c"), ids(s.admit()));
-    assertEquals(List.of("a", "b", "c"), s.runningIds());
-    assertEquals(List.of("d"), s.waitingIds());
+    assertEquals(1, s.waitingCount());
     assertEquals(3, s.runningRows());
     assertEquals(30, s.reservedTokens());
     assertEquals(List.of(), s.admit()); // nothing fits until one leaves
@@ -42,25 +40,24 @@ class ContinuousBatchSchedulerTest {
 
   @Test
   void aFinishedSequenceLeavesAtOnceAndFreesItsRowsForTheNextStep() {
-    ContinuousBatchScheduler<String> s = scheduler(10, 2, 1000);
-    s.trySubmit("a", 1, 10, "A");
-    s.trySubmit("b", 1, 10, "B");
-    s.trySubmit("c", 1, 10, "C");
+    ContinuousBatchScheduler<String> s = scheduler(2, 1000);
+    s.submit("a", 1, 10, "A");
+    s.submit("b", 1, 10, "B");
+    s.submit("c", 1, 10, "C");
     s.admit();
     assertEquals(Optional.of("A"), s.finish("a"));
-    assertEquals(List.of("b"), s.runningIds());
     assertEquals(1, s.runningRows());
     assertEquals(List.of("c"), ids(s.admit()));
-    assertEquals(List.of("b", "c"), s.runningIds());
+    assertEquals(2, s.runningRows());
     assertEquals(Optional.empty(), s.finish("a"));
   }
 
   @Test
   void aBeamRequestTakesKRows() {
-    ContinuousBatchScheduler<String> s = scheduler(10, 6, 1000);
-    s.trySubmit("beam5", 5, 10, null);
-    s.trySubmit("greedy1", 1, 10, null);
-    s.trySubmit("beam3", 3, 10, null);
+    ContinuousBatchScheduler<String> s = scheduler(6, 1000);
+    s.submit("beam5", 5, 10, null);
+    s.submit("greedy1", 1, 10, null);
+    s.submit("beam3", 3, 10, null);
     assertEquals(List.of("beam5", "greedy1"), ids(s.admit()));
     assertEquals(6, s.runningRows());
     s.finish("beam5");
@@ -70,10 +67,10 @@ class ContinuousBatchSchedulerTest {
 
   @Test
   void theTokenBudgetLimitsAdmission() {
-    ContinuousBatchScheduler<String> s = scheduler(10, 100, 100);
-    s.trySubmit("a", 1, 60, null);
-    s.trySubmit("b", 1, 50, null); // 60 + 50 > 100
-    s.trySubmit("c", 1, 10, null);
+    ContinuousBatchScheduler<String> s = scheduler(100, 100);
+    s.submit("a", 1, 60, null);
+    s.submit("b", 1, 50, null); // 60 + 50 > 100
+    s.submit("c", 1, 10, null);
     assertEquals(List.of("a"), ids(s.admit()));
     assertEquals(60, s.reservedTokens());
     s.finish("a");
@@ -83,38 +80,28 @@ class ContinuousBatchSchedulerTest {
 
   @Test
   void aBigRequestAtTheHeadIsNotOvertakenBySmallerOnes() {
-    ContinuousBatchScheduler<String> s = scheduler(10, 4, 1000);
-    s.trySubmit("small1", 1, 10, null);
-    s.trySubmit("small2", 1, 10, null);
+    ContinuousBatchScheduler<String> s = scheduler(4, 1000);
+    s.submit("small1", 1, 10, null);
+    s.submit("small2", 1, 10, null);
     s.admit();
-    s.trySubmit("big", 4, 10, null);
-    s.trySubmit("small3", 1, 10, null); // would fit now, but waits behind "big"
+    s.submit("big", 4, 10, null);
+    s.submit("small3", 1, 10, null); // would fit now, but waits behind "big"
     assertEquals(List.of(), ids(s.admit()));
     s.finish("small1");
     assertEquals(List.of(), ids(s.admit()));
     s.finish("small2");
     assertEquals(List.of("big"), ids(s.admit()));
-    assertEquals(List.of("small3"), s.waitingIds());
-  }
-
-  @Test
-  void theWaitingQueueIsBounded() {
-    ContinuousBatchScheduler<String> s = scheduler(2, 1, 1000);
-    assertTrue(s.trySubmit("a", 1, 10, null));
-    assertTrue(s.trySubmit("b", 1, 10, null));
-    assertFalse(s.trySubmit("c", 1, 10, null));
-    s.admit(); // a runs; one waiting slot frees
-    assertTrue(s.trySubmit("c", 1, 10, null));
-    assertEquals(List.of("b", "c"), s.waitingIds());
+    assertEquals(1, s.waitingCount()); // small3
   }
 
   @Test
   void aWaitingSequenceCanBeRemoved() {
-    ContinuousBatchScheduler<String> s = scheduler(5, 1, 1000);
-    s.trySubmit("a", 1, 10, "A");
-    s.trySubmit("b", 1, 10, "B");
+    ContinuousBatchScheduler<String> s = scheduler(1, 1000);
+    s.submit("a", 1, 10, "A");
+    s.submit("b", 1, 10, "B");
     assertEquals(Optional.of("B"), s.finish("b")); // e.g. its deadline passed while waiting
-    assertEquals(List.of("a"), s.waitingIds());
+    assertEquals(1, s.waitingCount());
+    assertEquals(List.of("a"), ids(s.admit()));
     assertFalse(s.isIdle());
     s.finish("a");
     assertTrue(s.isIdle());
@@ -122,25 +109,24 @@ class ContinuousBatchSchedulerTest {
 
   @Test
   void refusesSequencesThatCouldNeverRunAndDuplicateIds() {
-    ContinuousBatchScheduler<String> s = scheduler(5, 4, 100);
-    EngineException rows = assertThrows(EngineException.class, () -> s.trySubmit("x", 5, 10, null));
+    ContinuousBatchScheduler<String> s = scheduler(4, 100);
+    EngineException rows = assertThrows(EngineException.class, () -> s.submit("x", 5, 10, null));
     assertEquals(ErrorCode.INVALID_PARAMETER, rows.code());
     assertEquals(
         "request x needs 5 rows but at most 4 can run: lower num_beams or raise the maximum of"
             + " running sequences",
         rows.getMessage());
-    EngineException tokens =
-        assertThrows(EngineException.class, () -> s.trySubmit("y", 2, 60, null));
+    EngineException tokens = assertThrows(EngineException.class, () -> s.submit("y", 2, 60, null));
     assertEquals(
         "request y needs 120 tokens (2 rows x 60) but the token budget is 100: lower"
             + " max_new_tokens or num_beams, or raise the token budget",
         tokens.getMessage());
-    s.trySubmit("z", 1, 10, null);
-    EngineException dup = assertThrows(EngineException.class, () -> s.trySubmit("z", 1, 10, null));
+    s.submit("z", 1, 10, null);
+    EngineException dup = assertThrows(EngineException.class, () -> s.submit("z", 1, 10, null));
     assertEquals(ErrorCode.INTERNAL, dup.code());
     assertEquals("request z is already scheduled", dup.getMessage());
     EngineException limits =
-        assertThrows(EngineException.class, () -> new ContinuousBatchScheduler.Limits(1, 0, 10));
+        assertThrows(EngineException.class, () -> new ContinuousBatchScheduler.Limits(0, 10));
     assertEquals("maxRunningRows must be at least 1, got 0", limits.getMessage());
   }
 
@@ -152,17 +138,17 @@ class ContinuousBatchSchedulerTest {
   @Test
   void servesEveryoneUnderLoadWithinTheLimits() {
     ContinuousBatchScheduler<Integer> s =
-        new ContinuousBatchScheduler<>(new ContinuousBatchScheduler.Limits(4, 6, 200));
+        new ContinuousBatchScheduler<>(new ContinuousBatchScheduler.Limits(6, 200));
     int[] rows = {1, 5, 1, 1, 3, 1, 5, 1, 1, 2};
     int[] tokensPerRow = {20, 30, 40, 20, 10, 30, 20, 20, 50, 40};
     int[] steps = {3, 5, 2, 4, 1, 6, 2, 3, 2, 1};
-    Map<String, Integer> left = new HashMap<>();
+    Map<String, Integer> left = new LinkedHashMap<>(); // the running sequences' steps left
     List<String> admittedOrder = new ArrayList<>();
     List<String> finishedOrder = new ArrayList<>();
     int next = 0;
     for (int step = 0; step < 200 && finishedOrder.size() < rows.length; step++) {
-      while (next < rows.length
-          && s.trySubmit("r" + next, rows[next], tokensPerRow[next], steps[next])) {
+      if (next < rows.length) { // one arrival per step
+        s.submit("r" + next, rows[next], tokensPerRow[next], steps[next]);
         next++;
       }
       for (ContinuousBatchScheduler.Entry<Integer> e : s.admit()) {
@@ -171,9 +157,10 @@ class ContinuousBatchSchedulerTest {
       }
       assertTrue(s.runningRows() <= 6, "rows at step " + step);
       assertTrue(s.reservedTokens() <= 200, "tokens at step " + step);
-      for (String id : s.runningIds()) { // one decode step: count down to the fake EOS
+      for (String id : List.copyOf(left.keySet())) { // one step: count down to the fake EOS
         int remaining = left.merge(id, -1, Integer::sum);
         if (remaining == 0) {
+          left.remove(id);
           s.finish(id);
           finishedOrder.add(id);
         }

@@ -86,6 +86,30 @@ class ModelDirectoryTest {
         failure(root -> at(root, "ranking").put("append_eos", 1)));
   }
 
+  /**
+   * The generation defaults obey the rules a request obeys (ParameterRules): the parser used to
+   * re-implement them and accepted an infinite temperature, which no request may send.
+   */
+  @Test
+  void generationDefaultsFollowTheRequestRules() throws IOException {
+    assertEquals(
+        "manifest.json generation_defaults: temperature must be a number between 0.01 and 100.0"
+            + " (lower values overflow; 0.01 is all but greedy, or set do_sample false), got"
+            + " Infinity; fix the model directory",
+        failure(
+            root ->
+                at(root, "generation_defaults")
+                    .put("temperature", new java.math.BigDecimal("1e999"))));
+    assertEquals(
+        "manifest.json generation_defaults: num_beams must be between 1 (no beam search) and 64,"
+            + " got 65; fix the model directory",
+        failure(root -> at(root, "generation_defaults").put("num_beams", 65)));
+    assertEquals(
+        "manifest.json generation_defaults: top_p must be greater than 0 and at most 1 (1.0 turns"
+            + " it off), got 1.5; fix the model directory",
+        failure(root -> at(root, "generation_defaults").put("top_p", 1.5)));
+  }
+
   @Test
   void refusesOtherFormatsAndVersions() throws IOException {
     assertEquals(

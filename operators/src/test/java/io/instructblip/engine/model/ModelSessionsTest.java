@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -140,12 +142,30 @@ class ModelSessionsTest {
   @Test
   void autoWithoutADriverUsesTheCpuWithoutTryingCuda() {
     SessionSettings settings = SessionSettings.builder().device(DeviceSpec.auto()).build();
-    long start = System.nanoTime();
+    List<Integer> cudaTried = new ArrayList<>();
     try (SessionOptionsFactory.Prepared prepared =
-        new SessionOptionsFactory(() -> false).create(settings)) {
+        new SessionOptionsFactory(() -> false, (options, device) -> cudaTried.add(device))
+            .create(settings)) {
       assertEquals(DeviceSpec.cpu(), prepared.device());
     }
-    assertTrue(System.nanoTime() - start < 1_000_000_000L, "auto must not try CUDA");
+    assertEquals(List.of(), cudaTried, "auto must not try CUDA without a driver");
+  }
+
+  @Test
+  void autoWithADriverTriesCudaZeroAndFallsBackToTheCpu() {
+    SessionSettings settings = SessionSettings.builder().device(DeviceSpec.auto()).build();
+    List<Integer> cudaTried = new ArrayList<>();
+    SessionOptionsFactory factory =
+        new SessionOptionsFactory(
+            () -> true,
+            (options, device) -> {
+              cudaTried.add(device);
+              throw new IllegalStateException("no CUDA here");
+            });
+    try (SessionOptionsFactory.Prepared prepared = factory.create(settings)) {
+      assertEquals(DeviceSpec.cpu(), prepared.device());
+    }
+    assertEquals(List.of(0), cudaTried);
   }
 
   @Test

@@ -63,7 +63,7 @@ class EngineStagesHarnessTest {
             () ->
                 new OneInputStreamOperatorTestHarness<>(
                     new ContinuousBatchingOperatorFactory<>(
-                        new LlmFunction(ENGINE),
+                        new LlmFunction(ENGINE, 3),
                         new StageItemCodec(),
                         ContinuousBatchingConfig.builder().maxRunning(3).maxInFlight(16).build())),
             queried);

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.flink.Result;
-import io.instructblip.flink.SharedEngineRegistry;
 import io.instructblip.flink.StageContext;
 import io.instructblip.flink.Stepper;
 import java.util.ArrayList;
@@ -28,6 +25,15 @@ class LlmFunctionTest {
   /** 8 new tokens. */
   private static final String SHORT = "greedy_rp10";
 
+  /**
+   * What LONG reserves of a token budget, worked out by hand: 1 row x (4 query tokens of the
+   * tiny-vicuna Q-Former + 12 prompt ids + max_new_tokens 12).
+   */
+  private static final long LONG_TOKENS = 4 + 12 + 12;
+
+  /** What SHORT reserves: 1 row x (4 query tokens + 7 prompt ids + max_new_tokens 8). */
+  private static final long SHORT_TOKENS = 4 + 7 + 8;
+
   private final Map<String, List<Integer>> expected = new HashMap<>();
   private final Map<String, StageItem> items = new HashMap<>();
 
@@ -39,23 +45,36 @@ class LlmFunctionTest {
 
   @Test
   void withoutABudgetBothRunTogetherAndTheShortOneFinishesFirst() throws Exception {
-    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE));
+    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 8));
     assertEquals(List.of(SHORT, LONG), order);
   }
 
   @Test
   void aBudgetForOneSequenceRunsThemOneAfterTheOtherInArrivalOrder() throws Exception {
-    long budget = Math.max(reservation(LONG), reservation(SHORT));
-    assertTrue(reservation(LONG) + reservation(SHORT) > budget);
-    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, budget));
+    long budget = Math.max(LONG_TOKENS, SHORT_TOKENS);
+    assertTrue(LONG_TOKENS + SHORT_TOKENS > budget);
+    List<String> order = finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 8, budget));
     assertEquals(List.of(LONG, SHORT), order);
   }
 
   @Test
-  void aSequenceThatCouldNeverFitIsAnsweredWithInvalidParameter() throws Exception {
-    long budget = reservation(SHORT) - 1;
+  void aRowLimitOfOneRunsThemOneAfterTheOtherAndTheSecondWaitsInTheScheduler() throws Exception {
     try (Stepper<StageItem, StageAnswer> stepper =
-        new LlmFunction(GoldenStageItems.ENGINE, budget).open(CONTEXT)) {
+        new LlmFunction(GoldenStageItems.ENGINE, 1).open(CONTEXT)) {
+      stepper.admit(items.get(LONG));
+      stepper.admit(items.get(SHORT));
+      assertEquals(2, stepper.waiting(), "both wait until the first step");
+      assertEquals(List.of(), stepper.step());
+      assertEquals(1, stepper.waiting(), "LONG runs, SHORT waits for its row");
+    }
+    assertEquals(List.of(LONG, SHORT), finishOrder(new LlmFunction(GoldenStageItems.ENGINE, 1)));
+  }
+
+  @Test
+  void aSequenceThatCouldNeverFitIsAnsweredWithInvalidParameter() throws Exception {
+    long budget = SHORT_TOKENS - 1;
+    try (Stepper<StageItem, StageAnswer> stepper =
+        new LlmFunction(GoldenStageItems.ENGINE, 8, budget).open(CONTEXT)) {
       stepper.admit(items.get(SHORT));
       List<Result<StageAnswer>> results = stepper.step();
       assertEquals(1, results.size());
@@ -63,23 +82,29 @@ class LlmFunctionTest {
       assertFalse(result.isOk());
       assertEquals(ErrorCode.INVALID_PARAMETER, result.errorCode());
       assertEquals(
-          "request "
-              + SHORT
-              + " needs "
-              + reservation(SHORT)
-              + " tokens (1 rows x "
-              + reservation(SHORT)
-              + ") but the token budget is "
-              + budget
-              + ": lower max_new_tokens or num_beams, or raise the token budget",
+          "request greedy_rp10 needs 19 tokens (1 rows x 19) but the token budget is 18: lower"
+              + " max_new_tokens or num_beams, or raise the token budget",
           result.message());
-      assertEquals(0, stepper.running());
+      assertEquals(0, stepper.waiting());
+    }
+  }
+
+  /** The function travels to the TaskManagers serialized (a job with it once failed to start). */
+  @Test
+  void theFunctionIsSerializable() throws Exception {
+    LlmFunction copy =
+        org.apache.flink.util.InstantiationUtil.clone(
+            new LlmFunction(GoldenStageItems.ENGINE, 1, SHORT_TOKENS));
+    try (Stepper<StageItem, StageAnswer> stepper = copy.open(CONTEXT)) {
+      stepper.admit(items.get(LONG));
+      assertEquals(ErrorCode.INVALID_PARAMETER, stepper.step().get(0).errorCode(), "budget kept");
     }
   }
 
   @Test
   void aBudgetBelowOneIsRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new LlmFunction(GoldenStageItems.ENGINE, 0));
+    assertThrows(
+        IllegalArgumentException.class, () -> new LlmFunction(GoldenStageItems.ENGINE, 8, 0));
   }
 
   /**
@@ -91,7 +116,7 @@ class LlmFunctionTest {
     try (Stepper<StageItem, StageAnswer> stepper = function.open(CONTEXT)) {
       stepper.admit(items.get(LONG));
       stepper.admit(items.get(SHORT));
-      for (int steps = 0; stepper.running() > 0 && steps < 100; steps++) {
+      for (int steps = 0; order.size() < 2 && steps < 100; steps++) {
         for (Result<StageAnswer> result : stepper.step()) {
           assertTrue(result.isOk(), result.message());
           assertEquals(
@@ -103,15 +128,5 @@ class LlmFunctionTest {
       }
     }
     return order;
-  }
-
-  /** The tokens an item reserves: its rows times the longest context a row can reach. */
-  private long reservation(String id) throws Exception {
-    try (SharedEngineRegistry.Lease<InstructBlipEngine> lease = GoldenStageItems.ENGINE.acquire()) {
-      StageItem item =
-          StagePayloads.withQueryOutputs(lease.get(), List.of(items.get(id))).get(0).value();
-      GenerationLoop.Job job = new GenerationLoop.Job(item.prepared(), item.queryOutputs());
-      return (long) job.rows() * job.tokensPerRow();
-    }
   }
 }

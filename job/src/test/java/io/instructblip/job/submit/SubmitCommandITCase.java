@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-class SubmitCommandTest {
+class SubmitCommandITCase {
   private static EmbeddedKafka kafka;
 
   @TempDir Path tmp;

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,15 +34,24 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three chained stages (two micro-batched, one continuously batched) on a MiniCluster, with one
- * injected task failure after a completed checkpoint and a fixed-delay restart. The sink is a plain
- * collecting sink (not transactional), so the test asserts no loss and at-least-once here; exactly
- * once per element at the operator level is asserted by the harness tests.
+ * injected task failure after completed checkpoints and a fixed-delay restart. The sink is a plain
+ * collecting sink (not transactional), so the test asserts no loss and at most one replay here;
+ * exactly once per element at the operator level is asserted by the harness tests.
+ *
+ * <p>Request {@code r-1} is held in the llm stage until the failure, and the failure comes only
+ * after two checkpoints completed while {@code r-1} was held there: so {@code r-1} is in the
+ * restored state and its answer must show a re-derived payload. Every answer carries the payload
+ * its stages saw, so that a restored element that skipped its re-derivation would show.
+ *
+ * <p>What the functions record belongs to one run (a key in {@link #RUNS}), not to static fields
+ * shared by every test.
  */
-class StagePipelineMiniClusterTest {
+class StagePipelineITCase {
   private static final int ELEMENTS = 300;
 
   @RegisterExtension
@@ -51,10 +62,19 @@ class StagePipelineMiniClusterTest {
               .setNumberSlotsPerTaskManager(2)
               .build());
 
-  static final ConcurrentLinkedQueue<String> SINK = new ConcurrentLinkedQueue<>();
-  static final AtomicBoolean CHECKPOINT_DONE = new AtomicBoolean();
-  static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
-  static final AtomicInteger RESTORED_SEQUENCES = new AtomicInteger();
+  /** The held request: it finishes only after the failure was injected. */
+  private static final String HELD = "r-1";
+
+  /** What one run records, shared by the serialized copies of its functions. */
+  static final class Run {
+    final ConcurrentLinkedQueue<String> sink = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean heldInLlm = new AtomicBoolean();
+    final Set<Long> checkpointsWhileHeld = ConcurrentHashMap.newKeySet();
+    final AtomicBoolean failedOnce = new AtomicBoolean();
+    final AtomicInteger restoredSequences = new AtomicInteger();
+  }
+
+  static final Map<String, Run> RUNS = new ConcurrentHashMap<>();
 
   /** A micro-batched stage that tags its payload; it re-derives a payload lost in a restore. */
   static final class Tagging implements BatchFunction<TestRequest, TestRequest> {
@@ -90,21 +110,36 @@ class StagePipelineMiniClusterTest {
     }
   }
 
-  /** A continuously batched stage: each sequence takes {@code steps} five-millisecond steps. */
+  /**
+   * A continuously batched stage: each sequence takes {@code steps} five-millisecond steps and
+   * answers {@code answer-ID=PAYLOAD} ({@code rederived|llm} when restored here); {@link #HELD}
+   * finishes only after the failure.
+   */
   static final class Generating implements StepFunction<TestRequest, String> {
     private static final long serialVersionUID = 1L;
+    private final String runId;
+
+    Generating(String runId) {
+      this.runId = runId;
+    }
 
     @Override
     public Stepper<TestRequest, String> open(StageContext context) {
+      Run run = RUNS.get(runId);
       return new Stepper<>() {
         private final Map<String, int[]> remaining = new LinkedHashMap<>();
+        private final Map<String, String> payloads = new LinkedHashMap<>();
 
         @Override
         public void admit(TestRequest element) {
           if (element.restored()) {
-            RESTORED_SEQUENCES.incrementAndGet();
+            run.restoredSequences.incrementAndGet();
+          }
+          if (element.id().equals(HELD) && !run.failedOnce.get()) {
+            run.heldInLlm.set(true);
           }
           remaining.put(element.id(), new int[] {element.steps()});
+          payloads.put(element.id(), element.restored() ? "rederived|llm" : element.payload());
         }
 
         @Override
@@ -113,9 +148,11 @@ class StagePipelineMiniClusterTest {
           List<Result<String>> finished = new ArrayList<>();
           for (var it = remaining.entrySet().iterator(); it.hasNext(); ) {
             var entry = it.next();
-            if (--entry.getValue()[0] == 0) {
+            boolean held = entry.getKey().equals(HELD) && !run.failedOnce.get();
+            if (--entry.getValue()[0] <= 0 && !held) {
               it.remove();
-              finished.add(Result.ok(entry.getKey(), "answer-" + entry.getKey(), 1));
+              String id = entry.getKey();
+              finished.add(Result.ok(id, "answer-" + id + "=" + payloads.remove(id), 1));
             }
           }
           return finished;
@@ -124,25 +161,31 @@ class StagePipelineMiniClusterTest {
         @Override
         public void cancel(String requestId) {
           remaining.remove(requestId);
+          payloads.remove(requestId);
         }
 
         @Override
-        public int running() {
-          return remaining.size();
+        public int waiting() {
+          return 0; // every sequence handed over runs at once
         }
       };
     }
   }
 
-  /** Fails the task once, after a checkpoint completed. */
+  /** Fails the task once, after two checkpoints completed while {@link #HELD} was in the llm. */
   static final class FailOnce extends RichMapFunction<TestRequest, TestRequest>
       implements CheckpointListener {
     private static final long serialVersionUID = 1L;
-    private transient int seen;
+    private final String runId;
+
+    FailOnce(String runId) {
+      this.runId = runId;
+    }
 
     @Override
     public TestRequest map(TestRequest value) throws Exception {
-      if (++seen >= 10 && CHECKPOINT_DONE.get() && FAILED_ONCE.compareAndSet(false, true)) {
+      Run run = RUNS.get(runId);
+      if (run.checkpointsWhileHeld.size() >= 2 && run.failedOnce.compareAndSet(false, true)) {
         throw new IllegalStateException("injected failure");
       }
       return value;
@@ -150,20 +193,29 @@ class StagePipelineMiniClusterTest {
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-      CHECKPOINT_DONE.set(true);
+      Run run = RUNS.get(runId);
+      if (run.heldInLlm.get()) {
+        run.checkpointsWhileHeld.add(checkpointId);
+      }
     }
   }
 
-  /** Collects into {@link #SINK}; duplicates after a restart stay visible. */
+  /** Collects into its run's sink; duplicates after a restart stay visible. */
   static final class CollectingSink implements Sink<String> {
     private static final long serialVersionUID = 1L;
+    private final String runId;
+
+    CollectingSink(String runId) {
+      this.runId = runId;
+    }
 
     @Override
     public SinkWriter<String> createWriter(WriterInitContext context) {
+      Run run = RUNS.get(runId);
       return new SinkWriter<>() {
         @Override
         public void write(String element, Context context) {
-          SINK.add(element);
+          run.sink.add(element);
         }
 
         @Override
@@ -181,7 +233,11 @@ class StagePipelineMiniClusterTest {
   }
 
   @Test
+  @Timeout(180)
   void everyElementIsAnsweredAfterAnInjectedFailureAndRestart() throws Exception {
+    String runId = UUID.randomUUID().toString();
+    Run run = new Run();
+    RUNS.put(runId, run);
     Configuration conf = new Configuration();
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
     conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
@@ -207,7 +263,7 @@ class StagePipelineMiniClusterTest {
     // At most 30 elements per checkpoint, so checkpoints complete while elements still flow.
     DataGeneratorSource<TestRequest> generator =
         new DataGeneratorSource<>(
-            StagePipelineMiniClusterTest::request,
+            StagePipelineITCase::request,
             ELEMENTS,
             RateLimiterStrategy.perCheckpoint(30),
             requestType);
@@ -229,10 +285,10 @@ class StagePipelineMiniClusterTest {
             new TestRequest.Codec(),
             batching,
             requestType);
-    DataStream<TestRequest> paced = qformer.map(new FailOnce()).returns(requestType);
+    DataStream<TestRequest> paced = qformer.map(new FailOnce(runId)).returns(requestType);
     SingleOutputStreamOperator<String> llm =
         StageOperators.continuousBatch(
-            paced, "llm", new Generating(), new TestRequest.Codec(), continuous, Types.STRING);
+            paced, "llm", new Generating(runId), new TestRequest.Codec(), continuous, Types.STRING);
 
     DataStream<String> failures =
         vision
@@ -242,25 +298,47 @@ class StagePipelineMiniClusterTest {
                 llm.getSideOutput(StageOutputs.FAILURES))
             .map(f -> "err:" + f.requestId() + ":" + f.code() + ":" + f.stage())
             .returns(Types.STRING);
-    llm.map(answer -> "ok:" + answer.substring("answer-".length()))
+    llm.map(answer -> "ok:" + answer.substring("answer-".length()).replace('=', ':'))
         .returns(Types.STRING)
         .union(failures)
-        .sinkTo(new CollectingSink());
+        .sinkTo(new CollectingSink(runId));
 
     env.execute("three-stage pipeline");
 
-    assertTrue(FAILED_ONCE.get(), "the failure was injected after a completed checkpoint");
+    RUNS.remove(runId);
+    assertTrue(run.failedOnce.get(), "the failure was injected after two completed checkpoints");
     Map<String, Integer> counts = new LinkedHashMap<>();
-    for (String line : SINK) {
-      String id = line.split(":")[1];
+    Map<String, String> payloads = new LinkedHashMap<>();
+    for (String line : run.sink) {
+      String[] parts = line.split(":");
+      String id = parts[1];
       counts.merge(id, 1, Integer::sum);
       if (id.startsWith("bad")) {
         assertEquals("err:" + id + ":IMAGE_UNREADABLE:vision", line);
-      } else {
-        assertEquals("ok:" + id, line);
+        continue;
       }
+      assertEquals("ok", parts[0], line);
+      String payload = parts[2];
+      Set<String> possible =
+          Set.of(
+              "pixels-" + id + "|vision|qformer", // never restored
+              "rederived|vision|qformer", // restored in the vision stage
+              "rederived|qformer", // restored in the qformer stage
+              "rederived|llm"); // restored in the llm stage
+      assertTrue(possible.contains(payload), line);
+      payloads.put(id, payload);
     }
     assertEquals(expected, counts.keySet(), "no element lost");
-    assertTrue(counts.values().stream().allMatch(c -> c >= 1));
+    List<String> answeredMoreThanTwice =
+        counts.entrySet().stream().filter(e -> e.getValue() > 2).map(Map.Entry::getKey).toList();
+    assertEquals(List.of(), answeredMoreThanTwice, "one failure replays an element at most once");
+    assertTrue(
+        payloads.get(HELD).startsWith("rederived"),
+        HELD + " was in the restored state, so its payload was re-derived: " + payloads.get(HELD));
+    long restoredInLlm = payloads.values().stream().filter("rederived|llm"::equals).count();
+    assertEquals(
+        restoredInLlm,
+        run.restoredSequences.get(),
+        "every sequence restored in the llm stage is answered once, from its re-derived input");
   }
 }
