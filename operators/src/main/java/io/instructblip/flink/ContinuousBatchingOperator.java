@@ -66,6 +66,8 @@ public final class ContinuousBatchingOperator<IN, OUT> extends AbstractStageOper
             this::failureResult,
             metrics::recordBatch,
             this::stageThreadDied);
+    StepLoop<IN, OUT> started = loop;
+    getMetricGroup().gauge("hostBytesPerStep", started::lastStepHostBytes);
     stageThread = new Thread(loop, "stage-" + context.stageName() + "-" + context.subtaskIndex());
     stageThread.setDaemon(true);
     stageThread.start();

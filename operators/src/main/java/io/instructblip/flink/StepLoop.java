@@ -48,6 +48,9 @@ final class StepLoop<IN, OUT> implements Runnable {
   /** The stepper's waiting sequences after its last command or step (read by the task thread). */
   private volatile int waiting;
 
+  /** The stepper's host bytes of its last step (read by the metrics reporter). */
+  private volatile long lastStepHostBytes;
+
   /** A result and the sequence number of the admission it answers. */
   record Finished<OUT>(long seq, Result<OUT> result) {}
 
@@ -79,6 +82,11 @@ final class StepLoop<IN, OUT> implements Runnable {
   /** The sequences waiting in the stepper, as of its last admission or step. */
   int waiting() {
     return waiting;
+  }
+
+  /** The bytes the stepper's last step copied between the Java heap and native memory. */
+  long lastStepHostBytes() {
+    return lastStepHostBytes;
   }
 
   @Override
@@ -141,7 +149,9 @@ final class StepLoop<IN, OUT> implements Runnable {
   private void step(List<Finished<OUT>> finished) {
     stepSizes.accept(active.size());
     try {
-      for (Result<OUT> result : stepper.step()) {
+      List<Result<OUT>> results = stepper.step();
+      lastStepHostBytes = stepper.lastStepHostBytes();
+      for (Result<OUT> result : results) {
         Long seq = active.remove(result.requestId());
         if (seq != null) {
           finished.add(new Finished<>(seq, result));

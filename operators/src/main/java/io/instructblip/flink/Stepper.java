@@ -42,6 +42,14 @@ public interface Stepper<IN, OUT> extends AutoCloseable {
   /** The number of sequences handed over that wait for room in a step. */
   int waiting();
 
+  /**
+   * The bytes the last {@link #step} copied between the Java heap and native memory (the llm
+   * stage's KV traffic check); 0 where a stepper does not count them.
+   */
+  default long lastStepHostBytes() {
+    return 0;
+  }
+
   /** Releases what {@link StepFunction#open} acquired. Called once, on the stage thread. */
   @Override
   default void close() {}

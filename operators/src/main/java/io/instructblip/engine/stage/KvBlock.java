@@ -31,20 +31,20 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
         : new Native(NativeTensor.allocate(type, heads, capacity, headDim));
   }
 
-  /** A block of {@code newCapacity} positions holding this one's first {@code length}. */
-  abstract KvBlock resized(int newCapacity, int length);
+  /** The memory: a {@code float[]} or a {@link NativeTensor}. */
+  abstract Object memory();
 
-  /**
-   * Copies positions {@code [0, length)} into batch index {@code b} of {@code dest} {@code [B,
-   * heads, P, hd]}, from position {@code at} on, and zeroes the row's other positions (padding).
-   */
-  abstract void writeTo(HostTensor dest, int b, int at, int length);
+  /** The memory of a batch tensor of this block's storage (checked). */
+  abstract Object memoryOf(HostTensor batch);
 
-  /**
-   * Copies positions {@code [from, from + n)} of batch index {@code b} of {@code source} {@code [B,
-   * heads, T, hd]} to positions {@code [at, at + n)} of this block.
-   */
-  abstract void readFrom(HostTensor source, int b, int from, int at, int n);
+  /** Memory units (array elements or bytes) of one position of one head. */
+  abstract int positionUnits();
+
+  /** An empty block of the same storage and type with {@code newCapacity} positions. */
+  abstract KvBlock allocateLike(int newCapacity);
+
+  /** Zeroes the positions of batch row {@code b} outside {@code [at, at + length)}. */
+  abstract void zeroPadding(HostTensor dest, int b, int at, int length);
 
   /** Positions {@code [0, length)} as float32 {@code [heads, length, hd]} (a copy). */
   abstract FloatTensor toFloat(int length);
@@ -52,20 +52,56 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
   /** Gives native memory back; the block is unusable afterwards. */
   abstract void free();
 
+  /** A block of {@code newCapacity} positions holding this one's first {@code length}. */
+  final KvBlock resized(int newCapacity, int length) {
+    KvBlock result = allocateLike(newCapacity);
+    int p = positionUnits();
+    copyHeads(memory(), 0, capacity * p, result.memory(), 0, newCapacity * p, length * p);
+    return result;
+  }
+
   /**
-   * Copies {@code heads} runs of {@code run} elements: run {@code h} from {@code from + h *
-   * fromStride} of {@code source} to {@code to + h * toStride} of {@code dest} (elements of one
-   * array, or bytes of one native tensor).
+   * Copies positions {@code [0, length)} into batch index {@code b} of {@code dest} {@code [B,
+   * heads, P, hd]}, from position {@code at} on, and zeroes the row's other positions (padding).
    */
-  static void copyHeads(
-      int heads,
-      Object source,
-      int from,
-      int fromStride,
-      Object dest,
-      int to,
-      int toStride,
-      int run) {
+  final void writeTo(HostTensor dest, int b, int at, int length) {
+    int padded = dest.shape()[2];
+    int p = positionUnits();
+    copyHeads(
+        memory(),
+        0,
+        capacity * p,
+        memoryOf(dest),
+        (b * heads * padded + at) * p,
+        padded * p,
+        length * p);
+    zeroPadding(dest, b, at, length);
+  }
+
+  /**
+   * Copies positions {@code [from, from + n)} of batch index {@code b} of {@code source} {@code [B,
+   * heads, T, hd]} to positions {@code [at, at + n)} of this block.
+   */
+  final void readFrom(HostTensor source, int b, int from, int at, int n) {
+    int total = source.shape()[2];
+    int p = positionUnits();
+    copyHeads(
+        memoryOf(source),
+        (b * heads * total + from) * p,
+        total * p,
+        memory(),
+        at * p,
+        capacity * p,
+        n * p);
+  }
+
+  /**
+   * Copies one run of {@code run} units per head: head {@code h} from {@code from + h * fromStride}
+   * of {@code source} to {@code to + h * toStride} of {@code dest} (elements of two arrays, or
+   * bytes of two native tensors).
+   */
+  private void copyHeads(
+      Object source, int from, int fromStride, Object dest, int to, int toStride, int run) {
     for (int h = 0; h < heads; h++) {
       if (source instanceof NativeTensor nativeSource) {
         ((NativeTensor) dest).copyFrom(nativeSource, from + h * fromStride, to + h * toStride, run);
@@ -85,57 +121,34 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
     }
 
     @Override
-    KvBlock resized(int newCapacity, int length) {
-      Heap result = new Heap(heads, newCapacity, headDim);
-      copyHeads(
-          heads,
-          data,
-          0,
-          capacity * headDim,
-          result.data,
-          0,
-          newCapacity * headDim,
-          length * headDim);
-      return result;
+    Object memory() {
+      return data;
     }
 
     @Override
-    void writeTo(HostTensor dest, int b, int at, int length) {
-      float[] batch = ((FloatTensor) dest).data();
-      int padded = dest.shape()[2];
-      copyHeads(
-          heads,
-          data,
-          0,
-          capacity * headDim,
-          batch,
-          (b * heads * padded + at) * headDim,
-          padded * headDim,
-          length * headDim);
+    Object memoryOf(HostTensor batch) {
+      return ((FloatTensor) batch).data();
     }
 
     @Override
-    void readFrom(HostTensor source, int b, int from, int at, int n) {
-      float[] batch = ((FloatTensor) source).data();
-      int total = source.shape()[2];
-      copyHeads(
-          heads,
-          batch,
-          (b * heads * total + from) * headDim,
-          total * headDim,
-          data,
-          at * headDim,
-          capacity * headDim,
-          n * headDim);
+    int positionUnits() {
+      return headDim;
+    }
+
+    @Override
+    KvBlock allocateLike(int newCapacity) {
+      return new Heap(heads, newCapacity, headDim);
+    }
+
+    @Override
+    void zeroPadding(HostTensor dest, int b, int at, int length) {
+      // heap batch tensors are made zeroed
     }
 
     @Override
     FloatTensor toFloat(int length) {
-      float[] out = new float[heads * length * headDim];
-      for (int h = 0; h < heads; h++) {
-        System.arraycopy(data, h * capacity * headDim, out, h * length * headDim, length * headDim);
-      }
-      return new FloatTensor(new int[] {heads, length, headDim}, out);
+      Heap copy = (Heap) resized(length, length);
+      return new FloatTensor(new int[] {heads, length, headDim}, copy.data);
     }
 
     @Override
@@ -156,64 +169,39 @@ abstract sealed class KvBlock permits KvBlock.Heap, KvBlock.Native {
     }
 
     @Override
-    KvBlock resized(int newCapacity, int length) {
-      Native result = new Native(NativeTensor.allocate(tensor.type(), heads, newCapacity, headDim));
-      int rowBytes = headDim * elementSize;
-      copyHeads(
-          heads,
-          tensor,
-          0,
-          capacity * rowBytes,
-          result.tensor,
-          0,
-          newCapacity * rowBytes,
-          length * rowBytes);
-      return result;
+    Object memory() {
+      return tensor;
     }
 
     @Override
-    void writeTo(HostTensor dest, int b, int at, int length) {
-      NativeTensor batch = sameType(dest);
-      int padded = batch.dim(2);
-      int rowBytes = headDim * elementSize;
-      copyHeads(
-          heads,
-          tensor,
-          0,
-          capacity * rowBytes,
-          batch,
-          (b * heads * padded + at) * rowBytes,
-          padded * rowBytes,
-          length * rowBytes);
-      for (int h = 0; h < heads; h++) {
-        int rowStart = (b * heads + h) * padded * rowBytes;
-        batch.zero(rowStart, at * rowBytes);
-        batch.zero(rowStart + (at + length) * rowBytes, (padded - at - length) * rowBytes);
-      }
-    }
-
-    @Override
-    void readFrom(HostTensor source, int b, int from, int at, int n) {
-      NativeTensor batch = sameType(source);
-      int total = batch.dim(2);
-      int rowBytes = headDim * elementSize;
-      copyHeads(
-          heads,
-          batch,
-          (b * heads * total + from) * rowBytes,
-          total * rowBytes,
-          tensor,
-          at * rowBytes,
-          capacity * rowBytes,
-          n * rowBytes);
-    }
-
-    private NativeTensor sameType(HostTensor other) {
-      if (!(other instanceof NativeTensor batch) || batch.type() != tensor.type()) {
+    Object memoryOf(HostTensor batch) {
+      if (!(batch instanceof NativeTensor nativeBatch) || nativeBatch.type() != tensor.type()) {
         throw new IllegalArgumentException(
             "a native " + tensor.type() + " KV block packs only into native tensors of its type");
       }
-      return batch;
+      return nativeBatch;
+    }
+
+    @Override
+    int positionUnits() {
+      return headDim * elementSize;
+    }
+
+    @Override
+    KvBlock allocateLike(int newCapacity) {
+      return new Native(NativeTensor.allocate(tensor.type(), heads, newCapacity, headDim));
+    }
+
+    @Override
+    void zeroPadding(HostTensor dest, int b, int at, int length) {
+      NativeTensor batch = (NativeTensor) dest;
+      int padded = batch.dim(2);
+      int p = positionUnits();
+      for (int h = 0; h < heads; h++) {
+        int rowStart = (b * heads + h) * padded * p;
+        batch.zero(rowStart, at * p);
+        batch.zero(rowStart + (at + length) * p, (padded - at - length) * p);
+      }
     }
 
     @Override

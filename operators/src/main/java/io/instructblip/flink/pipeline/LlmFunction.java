@@ -140,6 +140,11 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
     }
 
     @Override
+    public long lastStepHostBytes() {
+      return loop.lastStepHostBytes();
+    }
+
+    @Override
     public int waiting() {
       return scheduler.waitingCount();
     }

@@ -71,6 +71,20 @@ class LlmFunctionTest {
   }
 
   @Test
+  void theHostBytesOfAStepDoNotGrowAsTheSequenceGrows() throws Exception {
+    try (Stepper<StageItem, StageAnswer> stepper =
+        new LlmFunction(GoldenStageItems.ENGINE, 8).open(CONTEXT)) {
+      stepper.admit(items.get(LONG));
+      stepper.step(); // prefill and the first step
+      stepper.step();
+      long second = stepper.lastStepHostBytes();
+      stepper.step();
+      assertTrue(second > 0, "the logits cross: " + second);
+      assertEquals(second, stepper.lastStepHostBytes(), "one more position, same host bytes");
+    }
+  }
+
+  @Test
   void aSequenceThatCouldNeverFitIsAnsweredWithInvalidParameter() throws Exception {
     long budget = SHORT_TOKENS - 1;
     try (Stepper<StageItem, StageAnswer> stepper =
