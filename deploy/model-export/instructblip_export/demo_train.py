@@ -33,6 +33,13 @@ from .tokenization import (
 )
 
 IMAGE_SIZE = 48
+PATCH_SIZE = 8
+HIDDEN = 64
+LAYERS = 2
+QUERIES = 8
+LEARNING_RATE = 2.5e-3
+SINUSOIDAL_POSITIONS = False  # 2-D sine/cosine start for the ViT position embeddings (tried; see README)
+EVAL_EVERY = 500  # steps between held-out checks in the log (0: none; they do not change the weights)
 FAMILIES = ("vicuna", "flant5")
 DEFAULT_STEPS = {"vicuna": 2200, "flant5": 2200}
 BATCH = 48
@@ -53,24 +60,27 @@ def _log(message: str) -> None:
 
 def demo_config(family: str, qformer_vocab: int, llm_vocab: int) -> InstructBlipConfig:
     vision = VisionConfig(
-        hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, image_size=IMAGE_SIZE,
-        patch_size=8,
+        hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=4,
+        image_size=IMAGE_SIZE, patch_size=PATCH_SIZE,
     )
     qformer = QFormerConfig(
-        vocab_size=qformer_vocab, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-        max_position_embeddings=64, cross_attention_frequency=1, encoder_hidden_size=64,
+        vocab_size=qformer_vocab, hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=4,
+        intermediate_size=2 * HIDDEN, max_position_embeddings=64, cross_attention_frequency=1,
+        encoder_hidden_size=HIDDEN,
     )
     if family == "vicuna":
         text = LlamaConfig(
-            vocab_size=llm_vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            vocab_size=llm_vocab, hidden_size=HIDDEN, intermediate_size=2 * HIDDEN, num_hidden_layers=LAYERS,
+            num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=128, bos_token_id=1, eos_token_id=2, pad_token_id=3,
         )
     else:
         text = T5Config(
-            vocab_size=llm_vocab, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=4,
+            vocab_size=llm_vocab, d_model=HIDDEN, d_kv=HIDDEN // 4, d_ff=2 * HIDDEN, num_layers=LAYERS,
+            num_decoder_layers=LAYERS, num_heads=4,
             feed_forward_proj="gated-gelu", tie_word_embeddings=False, n_positions=128,
         )
-    return InstructBlipConfig(vision_config=vision, qformer_config=qformer, text_config=text, num_query_tokens=8)
+    return InstructBlipConfig(vision_config=vision, qformer_config=qformer, text_config=text, num_query_tokens=QUERIES)
 
 
 def demo_vocabulary(specials) -> List[str]:
@@ -145,6 +155,28 @@ def init_trainable(model: torch.nn.Module, seed: int) -> None:
             else:
                 fan_in = param[0].numel()
                 param.copy_(torch.randn(param.shape, generator=generator) * fan_in**-0.5)
+    if SINUSOIDAL_POSITIONS:
+        embeddings = model.vision_model.embeddings
+        embeddings.position_embedding.copy_(sinusoidal_positions(embeddings.position_embedding.shape[1:]))
+
+
+def sinusoidal_positions(shape) -> torch.Tensor:
+    """2-D sine/cosine position codes for the ViT's patch grid (half the channels for rows, half for columns;
+    zeros for the class token), amplitude 0.5: the patches' places are distinct from the first step."""
+    positions, hidden = shape
+    grid = int(round(math.sqrt(positions - 1)))
+    quarter = hidden // 4
+    freq = 1.0 / (10000 ** (torch.arange(quarter, dtype=torch.float32) / quarter))
+    coords = torch.arange(grid, dtype=torch.float32)
+    ys, xs = torch.meshgrid(coords, coords, indexing="ij")
+    parts = []
+    for c in (ys.reshape(-1), xs.reshape(-1)):
+        angles = c[:, None] * freq[None, :]
+        parts += [torch.sin(angles), torch.cos(angles)]
+    codes = torch.cat(parts, dim=1)
+    out = torch.zeros(positions, hidden)
+    out[1:, : codes.shape[1]] = 0.5 * codes
+    return out.unsqueeze(0)
 
 
 class Batcher:
@@ -189,6 +221,12 @@ def _pad(seqs, value):
 
 def loss_on_batch(model: InstructBlipModel, pixels, rows, special) -> torch.Tensor:
     """Cross-entropy of the answer tokens (and EOS) given image and instruction, as the runtime runs the model."""
+    logits, labels = answer_logits(model, pixels, rows, special)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+def answer_logits(model: InstructBlipModel, pixels, rows, special):
+    """The LLM's logits, teacher-forced on the answers, and the labels (-100 outside the answer tokens and EOS)."""
     image_embeds = model.vision_model(pixels)
     q_ids, q_mask = _pad([r[0] for r in rows], special["qformer_pad"])
     queries = model.query_output(image_embeds, q_ids, q_mask)
@@ -216,7 +254,39 @@ def loss_on_batch(model: InstructBlipModel, pixels, rows, special) -> torch.Tens
         labels = torch.full(dec_mask.shape, -100, dtype=torch.int64)
         for r, (_, _, answer) in enumerate(rows):
             labels[r, : len(answer)] = torch.tensor(answer)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    return logits, labels
+
+
+class HeldOutCheck:
+    """Exact-match accuracy per task type on the first held-out scenes of eval-demo, teacher-forced: an answer is
+    right when every answer token and EOS is the argmax given the ones before, which is what greedy decoding
+    answers (choice questions are scored like open ones here, stricter than ranking). For the training log only."""
+
+    def __init__(self, recipe: Recipe, scenes: int = 30, seed: int = 1000):
+        self.special = recipe.special_tokens
+        self.pixels, self.rows, self.tasks = [], [], []
+        for scene, examples in demo_task.evaluation_examples(seed, scenes):
+            image = preprocess.normalize(preprocess.resize_rgb(preprocess.open_image(demo_task.render(scene)),
+                                                               IMAGE_SIZE))
+            for ex in examples:
+                self.pixels.append(image)
+                self.rows.append((recipe.qformer_ids(ex.instruction), recipe.prompt_ids(ex.instruction),
+                                  recipe.candidate_ids(ex.answer)))
+                self.tasks.append(ex.task)
+        self.pixels = torch.from_numpy(np.stack(self.pixels))
+
+    @torch.no_grad()
+    def accuracy(self, model: InstructBlipModel) -> Dict[str, float]:
+        was_training = model.training
+        model.eval()
+        logits, labels = answer_logits(model, self.pixels, self.rows, self.special)
+        model.train(was_training)
+        right = ((logits.argmax(-1) == labels) | (labels == -100)).all(dim=1).tolist()
+        table = {}
+        for task in demo_task.TASKS:
+            hits = [ok for ok, t in zip(right, self.tasks) if t == task]
+            table[task] = round(sum(hits) / len(hits), 2)
+        return table
 
 
 def train(out: str, family: str, steps: int, seed: int, threads: int, scenes: int = TRAIN_SCENES) -> Dict:
@@ -237,9 +307,10 @@ def train(out: str, family: str, steps: int, seed: int, threads: int, scenes: in
     model.train()
     started = time.time()
     batcher = Batcher(recipe, family, seed, scenes)
+    check = HeldOutCheck(recipe) if EVAL_EVERY else None
     _log(f"rendered {scenes} scenes in {time.time() - started:.1f} s; "
          f"{sum(p.numel() for p in model.parameters())} parameters")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2.5e-3, weight_decay=0.01, betas=(0.9, 0.98))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01, betas=(0.9, 0.98))
     warmup = min(100, steps // 10)
     def learning_rate_factor(step):  # linear warm-up, then cosine decay to zero
         if step < warmup:
@@ -259,6 +330,8 @@ def train(out: str, family: str, steps: int, seed: int, threads: int, scenes: in
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % 100 == 0 or step == steps - 1:
             _log(f"step {step}/{steps} loss {running:.4f} ({time.time() - started:.0f} s)")
+        if check and ((step + 1) % EVAL_EVERY == 0 or step == steps - 1):
+            _log(f"step {step + 1} held-out (teacher-forced) {check.accuracy(model)}")
     model.eval()
     checkpoint.write_safetensors(os.path.join(out, "model.safetensors"), model.state_dict())
     info = {"family": family, "steps": steps, "seed": seed, "threads": threads, "batch": BATCH,

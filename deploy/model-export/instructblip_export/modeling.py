@@ -76,6 +76,16 @@ def downcast(x: torch.Tensor) -> torch.Tensor:
     return _PrecisionCast.apply(x, False) if PrecisionCasts.enabled else x
 
 
+FLOAT16_CLAMP = 65504.0 - 1000.0  # HF T5: torch.finfo(torch.float16).max - 1000
+
+
+def clamp_float16(x: torch.Tensor) -> torch.Tensor:
+    """HF T5's float16 guard: hidden states are clamped to +-(float16 max - 1000) after every attention and
+    feed-forward residual, so that one overflow does not turn the rest of the sequence into inf/NaN. Only in graphs
+    traced for float16 (`PrecisionCasts.enabled`); float32 graphs and eager training are unchanged."""
+    return torch.clamp(x, -FLOAT16_CLAMP, FLOAT16_CLAMP) if PrecisionCasts.enabled else x
+
+
 def gelu_new(x: torch.Tensor) -> torch.Tensor:
     """The tanh approximation of GELU (HF `gelu_new`, used by FlanT5's gated-gelu)."""
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
@@ -631,7 +641,7 @@ class T5LayerFF(nn.Module):
         self.layer_norm = RMSNorm(cfg.d_model, cfg.layer_norm_epsilon)
 
     def forward(self, x):
-        return x + self.DenseReluDense(self.layer_norm(x))
+        return clamp_float16(x + self.DenseReluDense(self.layer_norm(x)))
 
 
 class T5LayerSelfAttention(nn.Module):
@@ -680,7 +690,7 @@ class T5Stack(nn.Module):
         for block in self.block:
             sa = block.layer[0]
             h = sa.layer_norm(x)
-            x = x + sa.SelfAttention.attend(h, sa.SelfAttention.project_kv(h), bias, visible)
+            x = clamp_float16(x + sa.SelfAttention.attend(h, sa.SelfAttention.project_kv(h), bias, visible))
             x = block.layer[1](x)
         return self.final_layer_norm(x)
 
@@ -709,9 +719,9 @@ class T5Stack(nn.Module):
                 k = torch.cat([past[i][0], k], dim=2)
                 v = torch.cat([past[i][1], v], dim=2)
             presents.append((k, v))
-            x = x + sa.SelfAttention.attend(h, (k, v), bias, visible)
+            x = clamp_float16(x + sa.SelfAttention.attend(h, (k, v), bias, visible))
             ca = block.layer[1]
-            x = x + ca.EncDecAttention.attend(ca.layer_norm(x), cross[i], None, cross_visible)
+            x = clamp_float16(x + ca.EncDecAttention.attend(ca.layer_norm(x), cross[i], None, cross_visible))
             x = block.layer[2](x)
         return self.final_layer_norm(x), presents
 

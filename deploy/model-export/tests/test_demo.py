@@ -5,6 +5,8 @@ import sys
 import tempfile
 import unittest
 
+import torch
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from instructblip_export import checkpoint, demo_eval, demo_task, demo_train  # noqa: E402
@@ -68,6 +70,14 @@ class DemoTrainingTest(unittest.TestCase):
                 self.assertTrue(filecmp.cmp(os.path.join(a, name), os.path.join(b, name), shallow=False), name)
             model = checkpoint.load_model(a)  # an HF-layout checkpoint the export reads strictly
             self.assertEqual(demo_train.IMAGE_SIZE, model.config.vision_config.image_size)
+
+    def test_sinusoidal_positions_give_every_patch_its_own_code_and_the_class_token_none(self):
+        codes = demo_train.sinusoidal_positions((37, 64))[0]
+        self.assertEqual((37, 64), tuple(codes.shape))
+        self.assertEqual(0.0, float(codes[0].abs().sum()))
+        patches = codes[1:]
+        distances = (patches[:, None, :] - patches[None, :, :]).norm(dim=-1)
+        self.assertGreater(float(distances[~torch.eye(36, dtype=torch.bool)].min()), 0.1)
 
     def test_vicuna_training_is_deterministic_and_writes_a_loadable_checkpoint(self):
         self.train_twice("vicuna")

@@ -168,6 +168,16 @@ class TinyExportTest(unittest.TestCase):
             # 2 layers x (self + cross attention softmax, 3 norms) + final norm = 11 islands
             self.assertEqual(len(upcasts), 11)
             self.assertGreaterEqual(len(downcasts), 11)
+            # HF T5's float16 guard: hidden states clamped to +-(65504 - 1000) after every attention and FF residual,
+            # only in float16 graphs (the float32 ones clip only the relative-position buckets)
+            with tempfile.TemporaryDirectory() as out32:
+                export_preset("tiny-flant5", out32)
+                extra = {}
+                for f in ("encoder.onnx", "decoder_init.onnx", "decoder.onnx"):
+                    counts = [sum(1 for n in onnx.load(os.path.join(d, f)).graph.node if n.op_type == "Clip")
+                              for d in (out, out32)]
+                    extra[f] = counts[0] - counts[1]
+                self.assertEqual(extra, {"encoder.onnx": 4, "decoder_init.onnx": 6, "decoder.onnx": 6})
 
 
 class ExternalDataTest(unittest.TestCase):

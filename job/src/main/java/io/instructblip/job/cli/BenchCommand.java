@@ -5,6 +5,7 @@ import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
 import io.instructblip.engine.stage.KvStorage;
+import io.instructblip.job.bench.AccuracyBench;
 import io.instructblip.job.bench.AnnotateBench;
 import io.instructblip.job.bench.EngineBench;
 import io.instructblip.job.bench.KafkaBench;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code bench}: throughput benchmarks with warm-up and repeated runs, reporting medians and
- * ratios. {@code --suite engine} measures the engine stage by stage.
+ * ratios. {@code --suite engine} measures the engine stage by stage; {@code --suite accuracy}
+ * scores a demo model on its task's held-out questions.
  */
 @Command(
     name = "bench",
@@ -41,7 +43,9 @@ public final class BenchCommand implements Callable<Integer> {
     /** The whole product through an embedded Kafka broker: requests/s and idle latency. */
     KAFKA,
     /** {@code annotate} over a folder of images against the engine straight. */
-    ANNOTATE
+    ANNOTATE,
+    /** The demo task's held-out questions: accuracy per task type vs the PyTorch reference. */
+    ACCURACY
   }
 
   @Spec CommandSpec spec;
@@ -56,8 +60,16 @@ public final class BenchCommand implements Callable<Integer> {
           "pipeline (default): engine vs Flink operators, continuous vs run-to-completion;"
               + " engine: stage-by-stage throughput; kafka: end to end through Kafka;"
               + " annotate: annotate over --requests images vs the engine (max_new_tokens ="
-              + " --short-tokens).")
+              + " --short-tokens); accuracy: accuracy per task type on --heldout (a demo"
+              + " model).")
   Suite suite;
+
+  @Option(
+      names = "--heldout",
+      description =
+          "accuracy: the held-out golden file of export.py eval-demo, e.g."
+              + " deploy/model-export/fixtures/golden/demo-vicuna/heldout.json.")
+  Path heldOut;
 
   @Option(names = "--requests", defaultValue = "64", description = "pipeline: requests per run.")
   int requests;
@@ -141,6 +153,16 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    if (suite == Suite.ACCURACY) {
+      if (heldOut == null) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(),
+            "--suite accuracy needs --heldout FILE, e.g."
+                + " deploy/model-export/fixtures/golden/demo-vicuna/heldout.json");
+      }
+      new AccuracyBench(engineConfig(), heldOut, out).run();
+      return 0;
+    }
     byte[] bytes = Files.readAllBytes(image != null ? image : DemoModel.sampleImages().get(0));
     if (suite == Suite.ANNOTATE) {
       new AnnotateBench(
@@ -192,11 +214,7 @@ public final class BenchCommand implements Callable<Integer> {
           .run();
       return 0;
     }
-    EngineConfig config =
-        EngineConfig.builder(model)
-            .session(SessionSettings.builder().device(DeviceSpec.parse(device)).build())
-            .build();
-    try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
+    try (InstructBlipEngine engine = InstructBlipEngine.open(engineConfig())) {
       new EngineBench(engine, bytes, warmup, runs, out)
           .run(
               visionBatches,
@@ -205,5 +223,13 @@ public final class BenchCommand implements Callable<Integer> {
               kvCaches.stream().map(KvStorage::parse).toList());
     }
     return 0;
+  }
+
+  private EngineConfig engineConfig() {
+    SessionSettings.Builder session = SessionSettings.builder().device(DeviceSpec.parse(device));
+    if (threads > 0) {
+      session.intraOpThreads(threads);
+    }
+    return EngineConfig.builder(model).session(session.build()).build();
   }
 }
