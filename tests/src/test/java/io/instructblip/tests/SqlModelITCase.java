@@ -12,6 +12,7 @@ import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,13 +28,15 @@ import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * InstructBLIP as a Flink SQL model on a local MiniCluster with the tiny fixture model: {@code
  * CREATE MODEL ... WITH ('provider' = 'instructblip')} and {@code ML_PREDICT} over a VALUES table
- * answer every row as the engine's {@code infer} answers the same requests (generation and ranking,
- * image bytes and file URIs, model options and per-call CONFIG), and rows that cannot be answered
- * get {@code status = 'ERROR'} with their code while the query completes.
+ * and over a filesystem table of image URIs (JSON lines) answer every row as the engine's {@code
+ * infer} answers the same requests (generation and ranking, image bytes and file URIs, model
+ * options and per-call CONFIG), and rows that cannot be answered get {@code status = 'ERROR'} with
+ * their code while the query completes.
  */
 class SqlModelITCase {
   private static final String MODEL = "tiny-vicuna";
@@ -230,5 +233,59 @@ class SqlModelITCase {
     Map<String, List<Object>> withoutConfig = expected(withModelOptions);
     withoutConfig.put("uri-outside", expected.get("uri-outside"));
     assertNotEquals(withoutConfig, actual, "CONFIG overrides the model's max-new-tokens");
+  }
+
+  @Test
+  void aFilesystemTableOfImagesIsCaptionedInOneStatement(@TempDir Path dir) throws Exception {
+    Path images = GoldenCases.fixtures().resolve("images");
+    String[][] rows = {
+      {"fs-rgb", "rgb.png", "What is in the image?"},
+      {"fs-jpg", "baseline.jpg", "Describe the image."},
+      {"fs-webp", "lossless.webp", "What color is the sky?"},
+    };
+    GenerationOverrides options =
+        GenerationOverrides.builder().maxNewTokens(8).numBeams(1).repetitionPenalty(1.5).build();
+    StringBuilder jsonLines = new StringBuilder();
+    List<EngineRequest> requests = new ArrayList<>();
+    for (String[] r : rows) {
+      jsonLines
+          .append("{\"id\":\"")
+          .append(r[0])
+          .append("\",\"image_uri\":\"")
+          .append(images.resolve(r[1]).toUri())
+          .append("\",\"instruction\":\"")
+          .append(r[2])
+          .append("\"}\n");
+      requests.add(
+          new EngineRequest(
+              r[0],
+              List.of(GoldenCases.bytes("images/" + r[1])),
+              r[2],
+              TaskMode.GENERATE,
+              List.of(),
+              options));
+    }
+    Path table = Files.createDirectories(dir.resolve("catalogue"));
+    Files.writeString(table.resolve("part-0.json"), jsonLines.toString());
+
+    TableEnvironment env = tableEnvironment();
+    env.executeSql(
+        "CREATE TEMPORARY TABLE stored_images (id STRING, image_uri STRING, instruction STRING)"
+            + " WITH ('connector' = 'filesystem', 'path' = '"
+            + table.toUri()
+            + "', 'format' = 'json')");
+    env.executeSql(
+        createModel(
+            "fs_captioner",
+            "image_uri STRING, instruction STRING",
+            ", 'image.allowed-file-roots' = '" + images + "'"));
+
+    Map<String, List<Object>> actual =
+        collect(
+            env,
+            "SELECT id, status, error_code, text, token_ids, ranked_candidates FROM ML_PREDICT("
+                + "TABLE stored_images, MODEL fs_captioner, DESCRIPTOR(image_uri, instruction))");
+
+    assertEquals(expected(requests), actual);
   }
 }
