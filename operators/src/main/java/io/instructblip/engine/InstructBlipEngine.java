@@ -150,9 +150,8 @@ public final class InstructBlipEngine implements AutoCloseable {
    * Answers every request: prepares each, runs the visual stages in batches of {@link
    * #DEFAULT_MAX_VISION_BATCH} and the LLM with continuous batching of at most {@link
    * #DEFAULT_MAX_RUNNING_ROWS} rows, admitted by the {@link ContinuousBatchScheduler} the Flink llm
-   * stage uses (a request needing more rows than that is answered with {@code INVALID_PARAMETER},
-   * as there). A request that fails gets an error result; the others are unaffected. Results are in
-   * request order.
+   * stage uses (a request needing more rows than that runs alone, as there). A request that fails
+   * gets an error result; the others are unaffected. Results are in request order.
    */
   public List<EngineResult> infer(List<EngineRequest> requests) {
     return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);

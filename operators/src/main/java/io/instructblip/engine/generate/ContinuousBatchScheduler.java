@@ -21,8 +21,9 @@ import java.util.Optional;
  *       context a row can reach (its prefill positions plus {@code max_new_tokens}). Reserving the
  *       maximum means a running sequence never has to be preempted.
  *   <li>{@link #admit()}, called at step boundaries, moves waiting sequences to the running set in
- *       arrival order while they fit. It stops at the first that does not fit, so a big sequence at
- *       the head is never overtaken (no starvation); it runs as soon as enough has finished.
+ *       arrival order while they fit (a sequence with more rows than the limit runs alone). It
+ *       stops at the first that does not fit, so a big sequence at the head is never overtaken (no
+ *       starvation); it runs as soon as enough has finished.
  *   <li>{@link #finish(String)} removes a sequence at once (done, failed, timed out, cancelled),
  *       whether running or still waiting.
  * </ul>
@@ -83,7 +84,7 @@ public final class ContinuousBatchScheduler<T> {
    * Queues a sequence at the tail (the caller bounds how many it hands over).
    *
    * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} when the sequence could never run
-   *     within the limits; {@link ErrorCode#INTERNAL} when the id is already scheduled
+   *     within the token budget; {@link ErrorCode#INTERNAL} when the id is already scheduled
    */
   public void submit(String id, int rows, int tokensPerRow, T payload) {
     Objects.requireNonNull(id, "id");
@@ -98,16 +99,6 @@ public final class ContinuousBatchScheduler<T> {
               + rows
               + " and "
               + tokensPerRow);
-    }
-    if (rows > limits.maxRunningRows()) {
-      throw invalid(
-          "request "
-              + id
-              + " needs "
-              + rows
-              + " rows but at most "
-              + limits.maxRunningRows()
-              + " can run: lower num_beams or raise the maximum of running sequences");
     }
     Entry<T> entry = new Entry<>(id, rows, tokensPerRow, payload);
     if (entry.reservedTokens() > limits.tokenBudget()) {
@@ -138,8 +129,10 @@ public final class ContinuousBatchScheduler<T> {
     Iterator<Entry<T>> it = waiting.values().iterator();
     while (it.hasNext()) {
       Entry<T> head = it.next();
-      if (runningRows + head.rows() > limits.maxRunningRows()
-          || reservedTokens + head.reservedTokens() > limits.tokenBudget()) {
+      // A sequence wider than the row limit (num_beams above it) runs alone: it waits until nothing
+      // runs, then nothing joins it. The token budget has no such exception (submit refuses).
+      boolean rowsFit = runningRows + head.rows() <= limits.maxRunningRows() || running.isEmpty();
+      if (!rowsFit || reservedTokens + head.reservedTokens() > limits.tokenBudget()) {
         break;
       }
       it.remove();

@@ -25,7 +25,8 @@ import java.util.Map;
  * max_new_tokens}, see {@link GenerationLoop.Job#tokensPerRow()}) within the budget, so the KV
  * cache of a step is bounded however long the answers get. Joining items start in one batched
  * prefill; each step advances every running sequence by one token; ranking requests are answered
- * when they join. An item that could never fit is answered with {@code INVALID_PARAMETER}.
+ * when they join; one wider than the row limit runs alone. An item that could never fit the token
+ * budget is answered with {@code INVALID_PARAMETER}.
  */
 public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
   private static final long serialVersionUID = 1L;

@@ -107,15 +107,28 @@ class ContinuousBatchSchedulerTest {
     assertTrue(s.isIdle());
   }
 
+  /**
+   * A request with more rows than the limit (e.g. --llm-max-running 1 and num_beams 5) runs alone
+   * once nothing runs, and nothing joins it; it is not refused.
+   */
   @Test
-  void refusesSequencesThatCouldNeverRunAndDuplicateIds() {
+  void aSequenceWiderThanTheRowLimitRunsAlone() {
+    ContinuousBatchScheduler<String> s = scheduler(2, 1000);
+    s.submit("a", 1, 10, null);
+    s.admit();
+    s.submit("beam5", 5, 10, null);
+    s.submit("b", 1, 10, null);
+    assertEquals(List.of(), ids(s.admit()), "beam5 waits until a has left; b waits behind it");
+    s.finish("a");
+    assertEquals(List.of("beam5"), ids(s.admit()));
+    assertEquals(List.of(), ids(s.admit()), "nothing joins it");
+    s.finish("beam5");
+    assertEquals(List.of("b"), ids(s.admit()));
+  }
+
+  @Test
+  void refusesSequencesOverTheTokenBudgetAndDuplicateIds() {
     ContinuousBatchScheduler<String> s = scheduler(4, 100);
-    EngineException rows = assertThrows(EngineException.class, () -> s.submit("x", 5, 10, null));
-    assertEquals(ErrorCode.INVALID_PARAMETER, rows.code());
-    assertEquals(
-        "request x needs 5 rows but at most 4 can run: lower num_beams or raise the maximum of"
-            + " running sequences",
-        rows.getMessage());
     EngineException tokens = assertThrows(EngineException.class, () -> s.submit("y", 2, 60, null));
     assertEquals(
         "request y needs 120 tokens (2 rows x 60) but the token budget is 100: lower"
