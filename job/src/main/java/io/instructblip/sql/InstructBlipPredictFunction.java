@@ -1,13 +1,13 @@
 package io.instructblip.sql;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.StageTimings;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.StageTimings;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.SharedEngineRegistry;
 import java.io.IOException;
 import java.net.URI;

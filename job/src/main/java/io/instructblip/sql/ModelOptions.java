@@ -1,6 +1,6 @@
 package io.instructblip.sql;
 
-import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.api.GenerationOverrides;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;

@@ -1,6 +1,6 @@
 package io.instructblip.sql;
 
-import io.instructblip.engine.EngineResult;
+import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.generate.RankedCandidate;
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
 package io.instructblip.sql;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.StageTimings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,9 +3,9 @@ package io.instructblip.sql;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.generate.FinishReason;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,10 @@
 package io.instructblip.engine;
 
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.image.ImageDecoder;
 import io.instructblip.engine.image.ImagePreprocessing;

@@ -1,5 +1,7 @@
 package io.instructblip.engine;
 
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.generate.ParameterRules;
 import java.io.Serializable;

@@ -9,7 +9,7 @@ import java.util.List;
  * subtask. It returns exactly one result per element, in the order of the elements; a per-element
  * failure is an error {@link Result} for that element. An exception thrown by {@code apply} fails
  * every element of the batch with an error result (the code of an {@link
- * io.instructblip.engine.EngineException}, else {@code INTERNAL}); it does not fail the job.
+ * io.instructblip.engine.api.EngineException}, else {@code INTERNAL}); it does not fail the job.
  *
  * <p>Elements restored from a checkpoint have no heavy payload (see {@link InFlight}): {@code
  * apply} must re-derive it.

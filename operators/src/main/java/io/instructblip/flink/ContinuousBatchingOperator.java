@@ -1,6 +1,6 @@
 package io.instructblip.flink;
 
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.ErrorCode;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.instructblip.flink;
 
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.ErrorCode;
 
 /**
  * A request that a stage answered with an error or a timeout. Stage operators emit it on the side

@@ -3,6 +3,11 @@ package io.instructblip.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
 import io.instructblip.engine.model.ModelFixtures;
 import java.nio.file.Files;

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.RankedCandidate;
 import io.instructblip.engine.model.ModelFixtures;
 import java.io.IOException;

@@ -3,6 +3,8 @@ package io.instructblip.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.generate.GenerationParams;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.instructblip.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.ErrorCode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

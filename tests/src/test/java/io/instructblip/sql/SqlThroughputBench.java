@@ -1,9 +1,9 @@
 package io.instructblip.sql;
 
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.SharedEngineRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;

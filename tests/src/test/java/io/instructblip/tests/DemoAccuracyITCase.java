@@ -2,7 +2,7 @@ package io.instructblip.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.InFlight;

@@ -2,9 +2,9 @@ package io.instructblip.tests;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.schema.avro.GenerationOptions;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;

@@ -3,7 +3,7 @@ package io.instructblip.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.flink.pipeline.StageAnswer;
 import io.instructblip.job.Main;
 import io.instructblip.job.fetch.UriPolicy;

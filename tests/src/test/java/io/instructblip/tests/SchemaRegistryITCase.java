@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
-import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.job.kafka.DeadLetterSerializer;
 import io.instructblip.job.kafka.EmbeddedKafka;
 import io.instructblip.job.kafka.KafkaSettings;

@@ -3,9 +3,9 @@ package io.instructblip.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.InFlight;

@@ -1,6 +1,6 @@
 package io.instructblip.job.annotate;
 
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;
 import io.instructblip.job.kafka.ResponseEnvelope;

@@ -1,11 +1,11 @@
 package io.instructblip.job.bench;
 
 import io.instructblip.engine.EngineConfig;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
 import io.instructblip.job.cli.AnnotateCommand;

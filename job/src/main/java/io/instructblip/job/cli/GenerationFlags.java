@@ -1,6 +1,6 @@
 package io.instructblip.job.cli;
 
-import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.schema.avro.GenerationOptions;
 import java.util.ArrayList;
 import java.util.List;

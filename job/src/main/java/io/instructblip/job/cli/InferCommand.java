@@ -1,12 +1,12 @@
 package io.instructblip.job.cli;
 
 import io.instructblip.engine.EngineConfig;
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.StageTimings;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.StageTimings;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
 import io.instructblip.engine.model.SessionSettings;
 import io.instructblip.job.fetch.ImageUriResolver;

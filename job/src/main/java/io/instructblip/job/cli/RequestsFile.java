@@ -1,10 +1,10 @@
 package io.instructblip.job.cli;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.StageTimings;
 import io.instructblip.job.fetch.ImageUriResolver;
 import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.RawRecord;

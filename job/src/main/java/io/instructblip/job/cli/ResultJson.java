@@ -3,8 +3,8 @@ package io.instructblip.job.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.StageTimings;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.generate.RankedCandidate;
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package io.instructblip.job.kafka;
 
-import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.api.InputEcho;
 import java.util.List;
 import java.util.Objects;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;

@@ -1,7 +1,7 @@
 package io.instructblip.job.kafka;
 
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.InputEcho;
 import io.instructblip.job.registry.RegistryOptions;
 import io.instructblip.job.registry.RegistrySettings;
 import io.instructblip.job.registry.RestSchemaRegistry;

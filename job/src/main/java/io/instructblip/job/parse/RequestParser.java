@@ -1,9 +1,9 @@
 package io.instructblip.job.parse;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InputEcho;
 import io.instructblip.engine.RequestLimits;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.InputEcho;
 import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.pipeline.RequestPreparer;
 import io.instructblip.job.kafka.DeadLetter;

@@ -1,8 +1,8 @@
 package io.instructblip.job.pipeline;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.InputEcho;
 import io.instructblip.flink.StageFailure;
 import io.instructblip.flink.pipeline.StageItem;
 import io.instructblip.job.fetch.FetchSettings;

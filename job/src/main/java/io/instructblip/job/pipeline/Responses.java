@@ -1,8 +1,8 @@
 package io.instructblip.job.pipeline;
 
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.InputEcho;
 import io.instructblip.engine.generate.RankedCandidate;
 import io.instructblip.flink.StageFailure;
 import io.instructblip.flink.pipeline.StageAnswer;
@@ -48,7 +48,7 @@ public final class Responses {
               .setMeanLogprob(c.meanLogprob())
               .build());
     }
-    io.instructblip.engine.StageTimings t = r.timings();
+    io.instructblip.engine.api.StageTimings t = r.timings();
     InferenceResponse response =
         InferenceResponse.newBuilder()
             .setId(r.id())

@@ -1,11 +1,11 @@
 package io.instructblip.job.pipeline;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.InputEcho;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.InputEcho;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.InFlight;
 import io.instructblip.flink.pipeline.StageItem;
 import io.instructblip.schema.avro.GenerationOptions;

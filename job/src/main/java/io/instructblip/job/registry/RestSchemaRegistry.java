@@ -2,7 +2,7 @@ package io.instructblip.job.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.InputEcho;
+import io.instructblip.engine.api.InputEcho;
 import io.instructblip.schema.MessageErrorCode;
 import io.instructblip.schema.MessageFormatException;
 import io.instructblip.schema.SchemaRegistry;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.sun.net.httpserver.HttpServer;
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

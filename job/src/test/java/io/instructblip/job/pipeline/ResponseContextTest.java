@@ -56,12 +56,12 @@ class ResponseContextTest {
 
   @Test
   void anAnswerWhoseContextCannotBeReadIsAnsweredWithAnInternalError() {
-    io.instructblip.engine.EngineResult result =
-        io.instructblip.engine.EngineResult.failed(
+    io.instructblip.engine.api.EngineResult result =
+        io.instructblip.engine.api.EngineResult.failed(
             "req-7",
-            new io.instructblip.engine.EngineException(
-                io.instructblip.engine.ErrorCode.MODEL_ERROR, "x"),
-            io.instructblip.engine.StageTimings.ZERO);
+            new io.instructblip.engine.api.EngineException(
+                io.instructblip.engine.api.ErrorCode.MODEL_ERROR, "x"),
+            io.instructblip.engine.api.StageTimings.ZERO);
     byte[] corrupt = {0, 0, 0, 5, 1}; // claims 5 metadata entries, holds none
     var response =
         new RequestPipeline.Answered("m")

@@ -1,7 +1,7 @@
 package io.instructblip.engine.generate;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 
 /**
  * The generation parameters a model directory recommends ({@code manifest.json} field {@code

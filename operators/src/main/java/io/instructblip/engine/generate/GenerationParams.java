@@ -1,7 +1,7 @@
 package io.instructblip.engine.generate;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,7 +1,7 @@
 package io.instructblip.engine.generate;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 
 /** Shape checks at the boundary of a {@link Search}: they catch wiring mistakes of the engine. */
 final class SearchChecks {

@@ -47,7 +47,7 @@ public final class ImagePreprocessor {
   /**
    * The normalised pixels of {@code imageBytes}, {@code float[3 * size * size]} in CHW order.
    *
-   * @throws io.instructblip.engine.EngineException IMAGE_UNREADABLE or IMAGE_TOO_LARGE
+   * @throws io.instructblip.engine.api.EngineException IMAGE_UNREADABLE or IMAGE_TOO_LARGE
    */
   public float[] pixelValues(byte[] imageBytes) {
     float[] out = new float[3 * size() * size()];

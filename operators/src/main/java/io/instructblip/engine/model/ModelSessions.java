@@ -1,8 +1,8 @@
 package io.instructblip.engine.model;
 
 import ai.onnxruntime.OrtEnvironment;
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.util.EnumMap;
 import java.util.Map;
 

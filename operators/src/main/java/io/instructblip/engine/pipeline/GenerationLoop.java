@@ -1,9 +1,9 @@
 package io.instructblip.engine.pipeline;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.generate.RankedCandidate;

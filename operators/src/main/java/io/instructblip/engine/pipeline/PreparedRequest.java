@@ -1,7 +1,7 @@
 package io.instructblip.engine.pipeline;
 
-import io.instructblip.engine.StageTimings;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.StageTimings;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.GenerationParams;
 import java.util.List;
 import java.util.Objects;

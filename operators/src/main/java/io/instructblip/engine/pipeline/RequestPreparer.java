@@ -1,11 +1,11 @@
 package io.instructblip.engine.pipeline;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.StageTimings;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.StageTimings;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.image.ImagePreprocessor;

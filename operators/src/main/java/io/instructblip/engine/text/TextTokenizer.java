@@ -1,8 +1,8 @@
 package io.instructblip.engine.text;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.instructblip.flink.pipeline;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.EngineResult;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.pipeline.GenerationLoop;
 import io.instructblip.flink.Result;

@@ -1,6 +1,6 @@
 package io.instructblip.flink.pipeline;
 
-import io.instructblip.engine.EngineResult;
+import io.instructblip.engine.api.EngineResult;
 import java.util.Objects;
 
 /**

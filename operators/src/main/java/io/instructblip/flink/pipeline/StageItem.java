@@ -1,6 +1,6 @@
 package io.instructblip.flink.pipeline;
 
-import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.flink.InFlight;

@@ -1,7 +1,7 @@
 package io.instructblip.flink.pipeline;
 
-import io.instructblip.engine.EngineException;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.flink.Result;

@@ -209,7 +209,7 @@ class LogitsProcessorsTest {
   void temperatureRefusesValuesThatWouldOverflowTheScores() {
     // (float) 1e-300 is 0: every score became infinite and sampling failed.
     org.junit.jupiter.api.Assertions.assertThrows(
-        io.instructblip.engine.EngineException.class, () -> new TemperatureProcessor(1e-300));
+        io.instructblip.engine.api.EngineException.class, () -> new TemperatureProcessor(1e-300));
     float[] scores = {30f, -30f, 0f};
     new TemperatureProcessor(ParameterRules.MIN_TEMPERATURE).process(scores, null);
     for (float v : scores) {

@@ -3,8 +3,8 @@ package io.instructblip.engine.generate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

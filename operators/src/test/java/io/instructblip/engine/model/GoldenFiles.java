@@ -2,9 +2,9 @@ package io.instructblip.engine.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.GenerationOverrides;
+import io.instructblip.engine.api.GenerationOverrides;
 import java.lang.reflect.RecordComponent;
 import org.junit.jupiter.api.Test;
 

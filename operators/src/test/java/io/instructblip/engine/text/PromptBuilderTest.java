@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.instructblip.engine.EngineException;
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -2,7 +2,7 @@ package io.instructblip.flink.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.instructblip.engine.EngineRequest;
+import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.model.GoldenFiles;
 import io.instructblip.engine.model.ModelFixtures;
 import io.instructblip.flink.InFlight;

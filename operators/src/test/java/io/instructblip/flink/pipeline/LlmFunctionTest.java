@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.instructblip.engine.ErrorCode;
+import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.flink.Result;
 import io.instructblip.flink.StageContext;
 import io.instructblip.flink.Stepper;

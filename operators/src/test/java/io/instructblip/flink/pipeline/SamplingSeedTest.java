@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.EngineConfig;
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.GenerationOverrides;
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.ModelFixtures;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.instructblip.engine.EngineRequest;
-import io.instructblip.engine.EngineResult;
-import io.instructblip.engine.ErrorCode;
-import io.instructblip.engine.GenerationOverrides;
-import io.instructblip.engine.StageTimings;
-import io.instructblip.engine.TaskMode;
+import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.api.EngineResult;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.StageTimings;
+import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.generate.RankedCandidate;
@@ -116,7 +116,7 @@ class StageSerializersTest {
     EngineResult failed =
         EngineResult.failed(
             "b",
-            new io.instructblip.engine.EngineException(ErrorCode.MODEL_ERROR, "boom"),
+            new io.instructblip.engine.api.EngineException(ErrorCode.MODEL_ERROR, "boom"),
             StageTimings.ZERO);
     out.clear();
     StageSerializers.AnswerSerializer.INSTANCE.serialize(new StageAnswer(failed, null), out);

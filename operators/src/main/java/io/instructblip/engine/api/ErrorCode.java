@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 /**
  * What went wrong with a request or a model, as a stable code that clients can switch on. The

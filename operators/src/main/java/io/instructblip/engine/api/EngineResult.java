@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 import io.instructblip.engine.generate.FinishReason;
 import io.instructblip.engine.generate.RankedCandidate;

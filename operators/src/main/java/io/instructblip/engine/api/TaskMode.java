@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 /** What a request asks for: generated text, or the best of its candidate answers. */
 public enum TaskMode {

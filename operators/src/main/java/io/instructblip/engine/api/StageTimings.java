@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 /**
  * Where one request spent its time, in microseconds. A stage that ran a batch charges the whole

@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 /**
  * The generation parameters one request sets; a {@code null} field means "the model directory's

@@ -1,4 +1,4 @@
-package io.instructblip.engine;
+package io.instructblip.engine.api;
 
 /**
  * How error messages quote what a request carried: at most {@link #MAX_CHARS} characters, then the
