@@ -46,16 +46,23 @@ class AnnotateRecoveryITCase {
 
   @TempDir Path tmp;
 
-  /** Fails the task once, at an answer after a checkpoint completed. */
+  /**
+   * Fails the task once, at the fifth answer after a checkpoint completed. Until one has, it holds
+   * each answer back a little: a warm JVM could otherwise answer every image before the first
+   * checkpoint completes, and nothing would be injected (a sleep between records lets barriers
+   * pass).
+   */
   static final class FailOnce extends RichMapFunction<StageAnswer, StageAnswer>
       implements CheckpointListener {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public StageAnswer map(StageAnswer answer) {
-      if (CHECKPOINTED.get()
-          && ANSWERS.incrementAndGet() >= 5
-          && FAILED.compareAndSet(false, true)) {
+    public StageAnswer map(StageAnswer answer) throws InterruptedException {
+      if (!CHECKPOINTED.get()) {
+        Thread.sleep(20);
+        return answer;
+      }
+      if (ANSWERS.incrementAndGet() >= 5 && FAILED.compareAndSet(false, true)) {
         throw new IllegalStateException("injected failure");
       }
       return answer;
@@ -69,6 +76,9 @@ class AnnotateRecoveryITCase {
 
   @Test
   void injectedFailureRestartsFromTheCheckpointExactlyOnce() throws Exception {
+    CHECKPOINTED.set(false);
+    FAILED.set(false);
+    ANSWERS.set(0);
     Path src = tmp.resolve("src");
     Path dst = tmp.resolve("dst");
     Map<String, String> ids = AnnotateITCase.imageTree(src, 160);
