@@ -1,6 +1,7 @@
 package io.instructblip.job.cli;
 
 import io.instructblip.job.kafka.KafkaSettings;
+import io.instructblip.job.registry.RegistrySettings;
 import io.instructblip.job.submit.SubmitClient;
 import io.instructblip.job.submit.SubmitOptions;
 import io.instructblip.job.submit.SubmitResult;
@@ -88,8 +89,18 @@ public final class SubmitCommand implements Callable<Integer> {
   @Option(
       names = "--format",
       paramLabel = "FORMAT",
-      description = "Request wire format: avro or json (default: ${DEFAULT-VALUE}).")
+      description =
+          "Request wire format: avro, json or registry (Schema Registry framing, needs"
+              + " --registry-url) (default: ${DEFAULT-VALUE}).")
   String format = "avro";
+
+  @Option(
+      names = "--registry-url",
+      paramLabel = "URL",
+      description =
+          "A Confluent-compatible Schema Registry: registers the request schema for --format"
+              + " registry and reads registry-framed responses with --wait.")
+  String registryUrl;
 
   @Option(names = "--wait", description = "Wait for every response and print it.")
   boolean waitForResponses;
@@ -133,7 +144,8 @@ public final class SubmitCommand implements Callable<Integer> {
               .candidates(candidates)
               .format(parseFormat(format))
               .waitForResponses(waitForResponses)
-              .timeout(Duration.ofSeconds(timeoutSeconds));
+              .timeout(Duration.ofSeconds(timeoutSeconds))
+              .registry(registryUrl == null ? null : RegistrySettings.of(registryUrl));
       kafkaProperties.forEach(builder::kafkaProperty);
       options = builder.build();
     } catch (IllegalArgumentException e) {
@@ -177,9 +189,10 @@ public final class SubmitCommand implements Callable<Integer> {
     return switch (value.toLowerCase(java.util.Locale.ROOT)) {
       case "avro" -> WireFormat.AVRO;
       case "json" -> WireFormat.JSON;
+      case "registry" -> WireFormat.REGISTRY;
       default ->
           throw new IllegalArgumentException(
-              "--format must be avro or json, got \"" + value + "\"");
+              "--format must be avro, json or registry, got \"" + value + "\"");
     };
   }
 }

@@ -1,5 +1,7 @@
 package io.instructblip.job.submit;
 
+import io.instructblip.job.registry.RegistrySettings;
+import io.instructblip.job.registry.RestSchemaRegistry;
 import io.instructblip.schema.MessageCodec;
 import io.instructblip.schema.MessageFormatException;
 import io.instructblip.schema.WireFormat;
@@ -28,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -161,7 +164,11 @@ public final class SubmitClient {
   }
 
   private void send(List<InferenceRequest> requests) throws InterruptedException {
-    MessageCodec<InferenceRequest> codec = MessageCodec.requests();
+    MessageCodec<InferenceRequest> codec =
+        withRegistry(
+            MessageCodec.requests(),
+            options.requestTopic(),
+            InferenceRequest.getClassSchema().getFullName());
     Properties props = clientProperties();
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -192,9 +199,27 @@ public final class SubmitClient {
     }
   }
 
+  /**
+   * {@code codec} reading (and writing) Schema Registry framing through the configured registry,
+   * under {@code topic}'s subject; {@code codec} itself without one.
+   */
+  private <T extends SpecificRecord> MessageCodec<T> withRegistry(
+      MessageCodec<T> codec, String topic, String record) {
+    RegistrySettings registry = options.registry();
+    if (registry == null) {
+      return codec;
+    }
+    return codec.withRegistry(
+        new RestSchemaRegistry(registry), registry.subjectStrategy().subject(topic, record));
+  }
+
   private Map<String, InferenceResponse> awaitResponses(
       KafkaConsumer<byte[], byte[]> consumer, List<String> sentIds) {
-    MessageCodec<InferenceResponse> codec = MessageCodec.responses();
+    MessageCodec<InferenceResponse> codec =
+        withRegistry(
+            MessageCodec.responses(),
+            options.responseTopic(),
+            InferenceResponse.getClassSchema().getFullName());
     Set<String> wanted = Set.copyOf(sentIds);
     Map<String, InferenceResponse> answered = new LinkedHashMap<>();
     long deadline = System.nanoTime() + options.timeout().toNanos();

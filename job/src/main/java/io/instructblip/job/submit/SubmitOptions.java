@@ -1,6 +1,7 @@
 package io.instructblip.job.submit;
 
 import io.instructblip.job.kafka.KafkaSettings;
+import io.instructblip.job.registry.RegistrySettings;
 import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.RequestMode;
 import java.nio.file.Path;
@@ -39,7 +40,8 @@ public record SubmitOptions(
     WireFormat format,
     boolean waitForResponses,
     Duration timeout,
-    Map<String, String> kafkaProperties) {
+    Map<String, String> kafkaProperties,
+    RegistrySettings registry) {
 
   public SubmitOptions {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -63,6 +65,11 @@ public record SubmitOptions(
       throw new IllegalArgumentException("--candidates needs --mode rank");
     }
     Objects.requireNonNull(format, "format");
+    if (format == WireFormat.REGISTRY && registry == null) {
+      throw new IllegalArgumentException(
+          "--format registry needs --registry-url URL (a Confluent-compatible Schema Registry,"
+              + " e.g. http://registry:8081)");
+    }
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
@@ -89,6 +96,7 @@ public record SubmitOptions(
     private boolean waitForResponses;
     private Duration timeout = Duration.ofMinutes(5);
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
+    private RegistrySettings registry;
 
     private Builder() {}
 
@@ -157,6 +165,12 @@ public record SubmitOptions(
       return this;
     }
 
+    /** The Schema Registry for {@code --format registry} and for reading framed responses. */
+    public Builder registry(RegistrySettings v) {
+      registry = v;
+      return this;
+    }
+
     public SubmitOptions build() {
       return new SubmitOptions(
           bootstrapServers,
@@ -170,7 +184,8 @@ public record SubmitOptions(
           format,
           waitForResponses,
           timeout,
-          kafkaProperties);
+          kafkaProperties,
+          registry);
     }
   }
 }

@@ -4,16 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
 import io.instructblip.job.cli.SubmitCommand;
 import io.instructblip.job.kafka.EmbeddedKafka;
 import io.instructblip.job.parse.RequestParser;
+import io.instructblip.job.registry.RegistrySettings;
+import io.instructblip.job.registry.RestSchemaRegistry;
 import io.instructblip.schema.MessageCodec;
+import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.InferenceResponse;
 import io.instructblip.schema.avro.RequestMode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +33,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,7 +56,7 @@ class SubmitCommandITCase {
   @BeforeAll
   static void startKafka() {
     kafka = EmbeddedKafka.start();
-    kafka.createTopics(1, "req", "resp", "silent-req", "silent-resp");
+    kafka.createTopics(1, "req", "resp", "silent-req", "silent-resp", "reg-req", "reg-resp");
   }
 
   @AfterAll
@@ -166,26 +177,158 @@ class SubmitCommandITCase {
         r.err);
   }
 
+  @Test
+  void registryFramedRequestsAndResponsesGoThroughTheRegistry() throws Exception {
+    HttpServer registry = inMemoryRegistry();
+    try {
+      String url = "http://127.0.0.1:" + registry.getAddress().getPort();
+      RestSchemaRegistry client = new RestSchemaRegistry(RegistrySettings.of(url));
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread responder =
+          new Thread(
+              () ->
+                  echo(
+                      stop,
+                      "reg-req",
+                      "reg-resp",
+                      MessageCodec.requests().withRegistry(client, "reg-req-value"),
+                      MessageCodec.responses().withRegistry(client, "reg-resp-value"),
+                      WireFormat.REGISTRY),
+              "registry-responder");
+      responder.start();
+      try {
+        Result r =
+            submit(
+                "--bootstrap-servers",
+                kafka.bootstrapServers(),
+                "--topic",
+                "reg-req",
+                "--response-topic",
+                "reg-resp",
+                "--instruction",
+                "Describe",
+                "--image",
+                "file:///data/1.jpg",
+                "--format",
+                "registry",
+                "--registry-url",
+                url,
+                "--wait",
+                "--timeout",
+                "20");
+        assertEquals(0, r.code, r.err);
+        List<String> lines = Arrays.asList(r.out.split("\n"));
+        assertEquals(1, lines.size(), r.out);
+        assertEquals(
+            "echo: Describe",
+            MessageCodec.responses()
+                .decode(lines.get(0).getBytes(StandardCharsets.UTF_8))
+                .getError()
+                .getMessage());
+      } finally {
+        stop.set(true);
+        responder.join();
+      }
+    } finally {
+      registry.stop(0);
+    }
+  }
+
+  @Test
+  void formatRegistryWithoutARegistryIsABadCommandLine() {
+    Result r =
+        submit(
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--instruction",
+            "Describe",
+            "--image",
+            "file:///data/1.jpg",
+            "--format",
+            "registry");
+    assertEquals(2, r.code);
+    assertTrue(r.err.startsWith("submit: --format registry needs --registry-url URL"), r.err);
+  }
+
+  /**
+   * The two calls of the Confluent-compatible REST API that the job and submit make (register under
+   * a subject, look up by id), over schemas kept in memory.
+   */
+  private static HttpServer inMemoryRegistry() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    Map<String, Integer> ids = new ConcurrentHashMap<>();
+    Map<Integer, String> schemas = new ConcurrentHashMap<>();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/subjects/",
+        ex -> {
+          String schema = json.readTree(ex.getRequestBody()).get("schema").asText();
+          int id = ids.computeIfAbsent(schema, k -> ids.size() + 1);
+          schemas.put(id, schema);
+          respond(ex, 200, json.writeValueAsString(Map.of("id", id)));
+        });
+    server.createContext(
+        "/schemas/ids/",
+        ex -> {
+          String path = ex.getRequestURI().getPath();
+          String schema = schemas.get(Integer.parseInt(path.substring(path.lastIndexOf('/') + 1)));
+          if (schema == null) {
+            respond(ex, 404, "{\"error_code\":40403,\"message\":\"Schema not found\"}");
+          } else {
+            respond(ex, 200, json.writeValueAsString(Map.of("schema", schema)));
+          }
+        });
+    server.start();
+    return server;
+  }
+
+  private static void respond(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/vnd.schemaregistry.v1+json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
   /** Answers each request on "req" with an error response whose message echoes the instruction. */
   private static void echo(AtomicBoolean stop) {
+    echo(stop, "req", "resp", MessageCodec.requests(), MessageCodec.responses(), WireFormat.AVRO);
+  }
+
+  /**
+   * Answers each request on {@code requestTopic} on {@code responseTopic}, in {@code format}, with
+   * an error response whose message echoes the instruction.
+   */
+  private static void echo(
+      AtomicBoolean stop,
+      String requestTopic,
+      String responseTopic,
+      MessageCodec<InferenceRequest> requests,
+      MessageCodec<InferenceResponse> responses,
+      WireFormat format) {
     Properties c = kafka.clientProperties();
-    c.put("group.id", "echo");
+    c.put("group.id", "echo-" + requestTopic);
     c.put("auto.offset.reset", "earliest");
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(
                 kafka.clientProperties(), new ByteArraySerializer(), new ByteArraySerializer())) {
-      consumer.subscribe(List.of("req"));
+      consumer.subscribe(List.of(requestTopic));
       while (!stop.get()) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          InferenceRequest request = MessageCodec.requests().decode(record.value());
+          if (format == WireFormat.REGISTRY && record.value()[0] != 0) {
+            throw new IllegalStateException("not Schema Registry framed: " + record.value()[0]);
+          }
+          InferenceRequest request = requests.decode(record.value());
           InferenceResponse response =
               RequestParser.errorResponse(
                   request.getId(), Map.of(), "TEST", "echo: " + request.getInstruction(), 1L);
           producer.send(
               new ProducerRecord<>(
-                  "resp", record.key(), MessageCodec.responses().encode(response)));
+                  responseTopic, record.key(), responses.encode(response, format)));
         }
         producer.flush();
       }
