@@ -50,7 +50,7 @@ class ArchitectureTest {
             "ai.onnxruntime..",
             "io.instructblip.engine.model..",
             "io.instructblip.engine.stage..",
-            "io.instructblip.engine.pipeline..",
+            "io.instructblip.engine.inference..",
             "io.instructblip.engine.image..",
             "io.instructblip.engine.text..")
         .check(classes);
@@ -68,7 +68,7 @@ class ArchitectureTest {
             "io.instructblip.engine.model..",
             "io.instructblip.engine.stage..",
             "io.instructblip.engine.generate..",
-            "io.instructblip.engine.pipeline..")
+            "io.instructblip.engine.inference..")
         .check(classes);
   }
 
@@ -80,7 +80,7 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
-            "io.instructblip.engine.generate..", "io.instructblip.engine.pipeline..")
+            "io.instructblip.engine.generate..", "io.instructblip.engine.inference..")
         .check(classes);
   }
 
@@ -93,7 +93,7 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAnyPackage(
             "io.instructblip.engine.stage..",
-            "io.instructblip.engine.pipeline..",
+            "io.instructblip.engine.inference..",
             "io.instructblip.engine.image..",
             "io.instructblip.engine.text..")
         .check(classes);
@@ -138,7 +138,7 @@ class ArchitectureTest {
             "io.instructblip.engine.model..",
             "io.instructblip.engine.stage..",
             "io.instructblip.engine.generate..",
-            "io.instructblip.engine.pipeline..",
+            "io.instructblip.engine.inference..",
             "io.instructblip.engine.image..",
             "io.instructblip.engine.text..",
             "io.instructblip.flink.pipeline..")

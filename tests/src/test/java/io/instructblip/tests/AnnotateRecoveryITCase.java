@@ -12,7 +12,7 @@ import io.instructblip.job.annotate.ImageFileFilter;
 import io.instructblip.job.annotate.RequestTemplate;
 import io.instructblip.job.annotate.ResponseFormat;
 import io.instructblip.job.fetch.UriPolicy;
-import io.instructblip.job.pipeline.StageSettings;
+import io.instructblip.job.wiring.StageSettings;
 import io.instructblip.schema.avro.GenerationOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;

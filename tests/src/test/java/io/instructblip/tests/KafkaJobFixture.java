@@ -3,7 +3,7 @@ package io.instructblip.tests;
 import io.instructblip.job.kafka.EmbeddedKafka;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.kafka.StartingOffsets;
-import io.instructblip.job.pipeline.StageSettings;
+import io.instructblip.job.wiring.StageSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

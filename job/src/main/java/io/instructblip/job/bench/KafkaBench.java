@@ -2,9 +2,9 @@ package io.instructblip.job.bench;
 
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.local.LocalCluster;
-import io.instructblip.job.pipeline.StageSettings;
 import io.instructblip.job.submit.SubmitClient;
 import io.instructblip.job.submit.SubmitOptions;
+import io.instructblip.job.wiring.StageSettings;
 import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.RequestMode;
 import java.io.OutputStream;

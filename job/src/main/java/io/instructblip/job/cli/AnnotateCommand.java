@@ -10,7 +10,7 @@ import io.instructblip.job.annotate.RequestCount;
 import io.instructblip.job.annotate.RequestTemplate;
 import io.instructblip.job.annotate.ResponseFormat;
 import io.instructblip.job.fetch.UriPolicy;
-import io.instructblip.job.pipeline.StageSettings;
+import io.instructblip.job.wiring.StageSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;

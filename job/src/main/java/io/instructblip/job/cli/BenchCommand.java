@@ -10,7 +10,7 @@ import io.instructblip.job.bench.AnnotateBench;
 import io.instructblip.job.bench.EngineBench;
 import io.instructblip.job.bench.KafkaBench;
 import io.instructblip.job.bench.PipelineBench;
-import io.instructblip.job.pipeline.StageSettings;
+import io.instructblip.job.wiring.StageSettings;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

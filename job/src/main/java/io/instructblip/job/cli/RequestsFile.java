@@ -10,7 +10,7 @@ import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.parse.ParseResult;
 import io.instructblip.job.parse.RequestParser;
-import io.instructblip.job.pipeline.StageItems;
+import io.instructblip.job.wiring.StageItems;
 import io.instructblip.schema.avro.ErrorInfo;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;

@@ -2,7 +2,7 @@ package io.instructblip.job.cli;
 
 import io.instructblip.job.config.ConfigValues;
 import io.instructblip.job.config.StageConfigOptions;
-import io.instructblip.job.pipeline.StageSettings;
+import io.instructblip.job.wiring.StageSettings;
 import java.nio.file.Path;
 import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Option;

@@ -9,7 +9,7 @@ import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 
 /**
- * The model and batching keys of {@link io.instructblip.job.pipeline.StageSettings} (and the served
+ * The model and batching keys of {@link io.instructblip.job.wiring.StageSettings} (and the served
  * model's name): typed, with their defaults (the stage configs' own) and descriptions.
  */
 public final class StageConfigOptions {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.job.Main;
-import io.instructblip.job.pipeline.InstructBlipJob;
+import io.instructblip.job.wiring.InstructBlipJob;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;

@@ -4,7 +4,7 @@ import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.generate.ContinuousBatchScheduler;
-import io.instructblip.engine.pipeline.GenerationLoop;
+import io.instructblip.engine.inference.GenerationLoop;
 import io.instructblip.flink.Result;
 import io.instructblip.flink.SharedEngineRegistry;
 import io.instructblip.flink.StageContext;

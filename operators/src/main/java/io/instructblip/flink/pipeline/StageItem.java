@@ -1,8 +1,8 @@
 package io.instructblip.flink.pipeline;
 
 import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.inference.PreparedRequest;
 import io.instructblip.engine.model.FloatTensor;
-import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.flink.InFlight;
 import java.util.Objects;
 

@@ -2,8 +2,8 @@ package io.instructblip.flink.pipeline;
 
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.inference.PreparedRequest;
 import io.instructblip.engine.model.FloatTensor;
-import io.instructblip.engine.pipeline.PreparedRequest;
 import io.instructblip.flink.Result;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.instructblip.engine.pipeline;
+package io.instructblip.engine.inference;
 
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;

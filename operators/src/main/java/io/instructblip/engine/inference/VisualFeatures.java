@@ -1,4 +1,4 @@
-package io.instructblip.engine.pipeline;
+package io.instructblip.engine.inference;
 
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.QFormerRunner;

@@ -1,4 +1,4 @@
-package io.instructblip.job.pipeline;
+package io.instructblip.job.wiring;
 
 import io.instructblip.job.kafka.RawHeader;
 import java.io.ByteArrayInputStream;

@@ -1,4 +1,4 @@
-package io.instructblip.job.pipeline;
+package io.instructblip.job.wiring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.instructblip.job.pipeline;
+package io.instructblip.job.wiring;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.EngineRequest;

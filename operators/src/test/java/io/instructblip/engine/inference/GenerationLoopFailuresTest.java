@@ -1,4 +1,4 @@
-package io.instructblip.engine.pipeline;
+package io.instructblip.engine.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
