@@ -122,19 +122,19 @@ public record StageSettings(
             .orElse(BatchingConfig.DEFAULT_TIMEOUT);
     int inFlight = whole(conf, StageConfigOptions.MAX_IN_FLIGHT);
     BatchingConfig vision =
-        BatchingConfig.builder()
-            .maxBatchSize(whole(conf, StageConfigOptions.VISION_BATCH))
-            .maxWait(duration(conf, StageConfigOptions.VISION_WAIT))
-            .maxInFlight(inFlight)
-            .defaultTimeout(timeout)
-            .build();
+        microBatching(
+            conf,
+            StageConfigOptions.VISION_BATCH,
+            StageConfigOptions.VISION_WAIT,
+            inFlight,
+            timeout);
     BatchingConfig qformer =
-        BatchingConfig.builder()
-            .maxBatchSize(whole(conf, StageConfigOptions.QFORMER_BATCH))
-            .maxWait(duration(conf, StageConfigOptions.QFORMER_WAIT))
-            .maxInFlight(inFlight)
-            .defaultTimeout(timeout)
-            .build();
+        microBatching(
+            conf,
+            StageConfigOptions.QFORMER_BATCH,
+            StageConfigOptions.QFORMER_WAIT,
+            inFlight,
+            timeout);
     ContinuousBatchingConfig llm =
         ContinuousBatchingConfig.builder()
             .maxRunning(whole(conf, StageConfigOptions.LLM_RUNNING))
@@ -146,6 +146,21 @@ public record StageSettings(
                 conf, StageConfigOptions.LLM_TOKEN_BUDGET, ConfigValues.LONG_NUMBER)
             .orElse(LlmFunction.NO_TOKEN_BUDGET);
     return new StageSettings(engine, vision, qformer, llm, budget);
+  }
+
+  /** A micro-batched stage's settings: its batch size and wait, the shared bound and timeout. */
+  private static BatchingConfig microBatching(
+      ReadableConfig conf,
+      ConfigOption<Integer> batch,
+      ConfigOption<Duration> wait,
+      int inFlight,
+      Duration timeout) {
+    return BatchingConfig.builder()
+        .maxBatchSize(whole(conf, batch))
+        .maxWait(duration(conf, wait))
+        .maxInFlight(inFlight)
+        .defaultTimeout(timeout)
+        .build();
   }
 
   private static int whole(ReadableConfig conf, ConfigOption<Integer> option) {
