@@ -47,22 +47,18 @@ class AnnotateRecoveryITCase {
   @TempDir Path tmp;
 
   /**
-   * Fails the task once, at the fifth answer after a checkpoint completed. Until one has, it holds
-   * each answer back a little: a warm JVM could otherwise answer every image before the first
-   * checkpoint completes, and nothing would be injected (a sleep between records lets barriers
-   * pass).
+   * Fails the task once, at the fifth answer after a checkpoint completed. The test paces the
+   * requests ({@code maxRate}), so checkpoints complete mid-run however fast the machine is.
    */
   static final class FailOnce extends RichMapFunction<StageAnswer, StageAnswer>
       implements CheckpointListener {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public StageAnswer map(StageAnswer answer) throws InterruptedException {
-      if (!CHECKPOINTED.get()) {
-        Thread.sleep(20);
-        return answer;
-      }
-      if (ANSWERS.incrementAndGet() >= 5 && FAILED.compareAndSet(false, true)) {
+    public StageAnswer map(StageAnswer answer) {
+      if (CHECKPOINTED.get()
+          && ANSWERS.incrementAndGet() >= 5
+          && FAILED.compareAndSet(false, true)) {
         throw new IllegalStateException("injected failure");
       }
       return answer;
@@ -98,6 +94,7 @@ class AnnotateRecoveryITCase {
             ImageFileFilter.DEFAULT_EXTENSIONS,
             null,
             AnnotateSettings.DEFAULT_PART_BYTES,
+            40, // requests per second: the run takes 4 s or more, checkpoints come every 300 ms
             new RequestTemplate(
                 AnnotateITCase.INSTRUCTION,
                 GenerationOptions.newBuilder()
@@ -135,7 +132,11 @@ class AnnotateRecoveryITCase {
     Path src = tmp.resolve("src");
     Path dst = tmp.resolve("dst");
     Map<String, String> ids = AnnotateITCase.imageTree(src, 160);
-    String[] args = AnnotateITCase.command(MODEL, src, dst, "jsonl", "--llm-max-running", "1");
+    // At 20 requests per second the run takes 8 s or more, so checkpoints (every second) commit
+    // rows well before its end however fast the machine is.
+    String[] args =
+        AnnotateITCase.command(
+            MODEL, src, dst, "jsonl", "--llm-max-running", "1", "--max-rate", "20");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx768m");

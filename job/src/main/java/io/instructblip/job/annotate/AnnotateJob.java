@@ -89,6 +89,14 @@ public final class AnnotateJob {
       manifestErrors = parsed.getSideOutput(ManifestRequests.ERROR_ROWS);
       requests = parsed;
     }
+    if (settings.maxRate() > 0) {
+      requests =
+          requests
+              .map(new RequestRateLimit(settings.maxRate()))
+              .returns(requestType)
+              .name("max-rate")
+              .uid("max-rate");
+    }
     DataStream<ResponseEnvelope> responses =
         new RequestPipeline(stages, uriPolicy).apply(requests, afterStages);
     if (manifestErrors != null) {

@@ -14,6 +14,7 @@ import java.util.Set;
  * @param extensions image extensions (folder input)
  * @param glob a glob over paths relative to the input root (folder input), or {@code null}
  * @param partBytes the size at which a part file rolls over (it also rolls on every checkpoint)
+ * @param maxRate requests per second at most across the job, or 0 for no limit
  * @param template the instruction and options of the requests the command makes
  */
 public record AnnotateSettings(
@@ -24,6 +25,7 @@ public record AnnotateSettings(
     Set<String> extensions,
     String glob,
     long partBytes,
+    double maxRate,
     RequestTemplate template) {
 
   /** Default size at which a part file rolls over. */
@@ -37,6 +39,10 @@ public record AnnotateSettings(
     Objects.requireNonNull(template, "template");
     if (partBytes <= 0) {
       throw new IllegalArgumentException("the part size must be positive, not " + partBytes);
+    }
+    if (!(maxRate >= 0) || Double.isInfinite(maxRate)) {
+      throw new IllegalArgumentException(
+          "the rate limit must be a number of requests per second, or 0 for none, not " + maxRate);
     }
   }
 

@@ -116,6 +116,15 @@ public final class AnnotateCommand implements Callable<Integer> {
   String partSize;
 
   @Option(
+      names = "--max-rate",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Requests per second at most, across the job (default 0: no limit), e.g. to leave a"
+              + " shared GPU or object store room.")
+  double maxRate;
+
+  @Option(
       names = "--progress",
       negatable = true,
       description = "Progress line on the terminal (default: only when stdout is a terminal).")
@@ -248,6 +257,7 @@ public final class AnnotateCommand implements Callable<Integer> {
         extensions,
         glob,
         MemorySize.parse(partSize).getBytes(),
+        maxRate,
         new RequestTemplate(instruction, generation.options(), generation.candidates()));
   }
 
