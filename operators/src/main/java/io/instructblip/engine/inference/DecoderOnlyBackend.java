@@ -2,17 +2,23 @@ package io.instructblip.engine.inference;
 
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.DecoderOnlyLlm;
+import io.instructblip.engine.stage.KvCarry;
 import io.instructblip.engine.stage.SequenceKv;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** {@link LlmBackend} for decoder-only LLMs (Vicuna / LLaMA): one KV cache per sequence. */
+/**
+ * {@link LlmBackend} for decoder-only LLMs (Vicuna / LLaMA): one KV cache per sequence, and the
+ * loop's {@link KvCarry} for the packed batch of the last step.
+ */
 final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
   private final DecoderOnlyLlm llm;
+  private final KvCarry carry;
 
   DecoderOnlyBackend(DecoderOnlyLlm llm) {
     this.llm = llm;
+    this.carry = llm.newCarry();
   }
 
   @Override
@@ -31,12 +37,17 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
     for (int i = 0; i < states.size(); i++) {
       inputs.add(new DecoderOnlyLlm.StepInput(states.get(i), tokens.get(i)));
     }
-    return llm.step(inputs);
+    return llm.step(inputs, carry);
   }
 
   @Override
   public void release(SequenceKv state) {
     state.close();
+  }
+
+  @Override
+  public void close() {
+    carry.close();
   }
 
   @Override

@@ -3,19 +3,23 @@ package io.instructblip.engine.inference;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.EncoderDecoderLlm;
 import io.instructblip.engine.stage.EncoderDecoderState;
+import io.instructblip.engine.stage.KvCarry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * {@link LlmBackend} for encoder-decoder LLMs (FlanT5): the encoder runs once per sequence, the
- * decoder keeps a self-attention cache per row and shares the sequence's cross-attention cache.
+ * decoder keeps a self-attention cache per row and shares the sequence's cross-attention cache; the
+ * loop's {@link KvCarry} holds the packed batch of the last step.
  */
 final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
   private final EncoderDecoderLlm llm;
+  private final KvCarry carry;
 
   EncoderDecoderBackend(EncoderDecoderLlm llm) {
     this.llm = llm;
+    this.carry = llm.newCarry();
   }
 
   @Override
@@ -34,12 +38,17 @@ final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
     for (int i = 0; i < states.size(); i++) {
       inputs.add(new EncoderDecoderLlm.StepInput(states.get(i), tokens.get(i)));
     }
-    return llm.step(inputs);
+    return llm.step(inputs, carry);
   }
 
   @Override
   public void release(EncoderDecoderState state) {
     state.close();
+  }
+
+  @Override
+  public void close() {
+    carry.close();
   }
 
   @Override

@@ -294,12 +294,15 @@ public final class GenerationLoop<S> {
         });
   }
 
-  /** Drops every running sequence and frees their model state (the stage closes). */
+  /**
+   * Drops every running sequence and frees their model state and the backend's (the stage closes).
+   */
   public void close() {
     for (Running<S> r : running) {
       backend.release(r.state);
     }
     running.clear();
+    backend.close();
   }
 
   private List<FloatTensor> inputsEmbeds(List<Job> jobs) {

@@ -31,6 +31,12 @@ public interface LlmBackend<S> {
    */
   void release(S state);
 
+  /**
+   * Frees what the backend keeps between steps beyond the states (e.g. the packed batch of the last
+   * step); it allocates again if used later.
+   */
+  default void close() {}
+
   /** Replaces the rows of {@code state} by the given rows of it (beam parents), in place. */
   void reorder(S state, int[] parentRows);
 

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlmBackends {
   /**
-   * JVM system property that picks the KV cache storage by hand: {@code native} or {@code heap}.
+   * JVM system property that picks the KV cache storage by hand: {@code native}, {@code
+   * native-repack} (native, without carrying a step's presents over: every step packs) or {@code
+   * heap}.
    */
   public static final String STORAGE_PROPERTY = "instructblip.llm.kv-cache";
 
