@@ -85,7 +85,8 @@ public final class LlmBackends {
     String problem = nativeProblem();
     if (problem == null) {
       LOG.info(
-          "LLM KV cache: native (kept in ONNX Runtime's host memory between steps; {})",
+          "LLM KV cache: native (kept in ONNX Runtime's host memory between steps, a step's"
+              + " presents fed back as the next step's pasts while the batch is unchanged; {})",
           NativeTensor.freesEagerly()
               ? "freed when a sequence leaves"
               : "freed at garbage collection: sun.misc.Unsafe is not available");
