@@ -51,6 +51,11 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
   }
 
   @Override
+  public long carriedSteps() {
+    return carry.carriedSteps();
+  }
+
+  @Override
   public void reorder(SequenceKv state, int[] parentRows) {
     state.reorder(parentRows);
   }

@@ -52,6 +52,11 @@ final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
   }
 
   @Override
+  public long carriedSteps() {
+    return carry.carriedSteps();
+  }
+
+  @Override
   public void reorder(EncoderDecoderState state, int[] parentRows) {
     state.reorder(parentRows);
   }

@@ -294,6 +294,11 @@ public final class GenerationLoop<S> {
         });
   }
 
+  /** The steps so far that fed the previous step's presents back instead of packing. */
+  long carriedSteps() {
+    return backend.carriedSteps();
+  }
+
   /**
    * Drops every running sequence and frees their model state and the backend's (the stage closes).
    */

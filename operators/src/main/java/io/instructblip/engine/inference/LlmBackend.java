@@ -37,6 +37,14 @@ public interface LlmBackend<S> {
    */
   default void close() {}
 
+  /**
+   * The decode steps so far that fed the previous step's presents back instead of packing the batch
+   * (0 for a backend that always packs).
+   */
+  default long carriedSteps() {
+    return 0;
+  }
+
   /** Replaces the rows of {@code state} by the given rows of it (beam parents), in place. */
   void reorder(S state, int[] parentRows);
 
