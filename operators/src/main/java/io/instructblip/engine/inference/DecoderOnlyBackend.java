@@ -12,13 +12,12 @@ import java.util.List;
  * {@link LlmBackend} for decoder-only LLMs (Vicuna / LLaMA): one KV cache per sequence, and the
  * loop's {@link KvCarry} for the packed batch of the last step.
  */
-final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
+final class DecoderOnlyBackend extends CarryingBackend<SequenceKv> {
   private final DecoderOnlyLlm llm;
-  private final KvCarry carry;
 
   DecoderOnlyBackend(DecoderOnlyLlm llm) {
+    super(llm.newCarry());
     this.llm = llm;
-    this.carry = llm.newCarry();
   }
 
   @Override
@@ -43,16 +42,6 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
   @Override
   public void release(SequenceKv state) {
     state.close();
-  }
-
-  @Override
-  public void close() {
-    carry.close();
-  }
-
-  @Override
-  public long carriedSteps() {
-    return carry.carriedSteps();
   }
 
   @Override

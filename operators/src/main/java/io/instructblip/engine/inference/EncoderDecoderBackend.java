@@ -13,13 +13,12 @@ import java.util.List;
  * decoder keeps a self-attention cache per row and shares the sequence's cross-attention cache; the
  * loop's {@link KvCarry} holds the packed batch of the last step.
  */
-final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
+final class EncoderDecoderBackend extends CarryingBackend<EncoderDecoderState> {
   private final EncoderDecoderLlm llm;
-  private final KvCarry carry;
 
   EncoderDecoderBackend(EncoderDecoderLlm llm) {
+    super(llm.newCarry());
     this.llm = llm;
-    this.carry = llm.newCarry();
   }
 
   @Override
@@ -44,16 +43,6 @@ final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
   @Override
   public void release(EncoderDecoderState state) {
     state.close();
-  }
-
-  @Override
-  public void close() {
-    carry.close();
-  }
-
-  @Override
-  public long carriedSteps() {
-    return carry.carriedSteps();
   }
 
   @Override

@@ -15,6 +15,7 @@ import io.instructblip.engine.stage.KvStorage;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,39 +32,22 @@ class GenerationLoopMemoryTest {
   void joinsAndLeavesEndWithTheNativeMemoryTheyStartedWith(String model) throws Exception {
     try (InstructBlipEngine engine =
         InstructBlipEngine.open(EngineConfig.builder(ModelFixtures.modelDir(model)).build())) {
-      byte[] image = Files.readAllBytes(ModelFixtures.root().resolve("images/rgb.png"));
-      List<PreparedRequest> prepared = new ArrayList<>();
-      for (int i = 0; i < 12; i++) {
-        GenerationOverrides params =
-            GenerationOverrides.builder()
-                .numBeams(i % 3 == 0 ? 3 : 1)
-                .maxNewTokens(2 + i % 5)
-                .minNewTokens(2 + i % 5)
-                .build();
-        prepared.add(
-            engine
-                .preparer()
-                .prepare(
-                    new EngineRequest(
-                        "r" + i,
-                        List.of(image),
-                        "What " + i + "?",
-                        TaskMode.GENERATE,
-                        List.of(),
-                        params)));
-      }
-      List<FloatTensor> queries =
-          engine.visualFeatures().queryOutputs(prepared, engine.visualFeatures().encode(prepared));
+      List<GenerationLoop.Job> jobs =
+          jobs(
+              engine,
+              12,
+              i ->
+                  GenerationOverrides.builder()
+                      .numBeams(i % 3 == 0 ? 3 : 1)
+                      .maxNewTokens(2 + i % 5)
+                      .minNewTokens(2 + i % 5)
+                      .build());
       long start = NativeTensor.liveBytes();
       GenerationLoop<?> loop = engine.newGenerationLoop(KvStorage.NATIVE);
       long peak = start;
       int answered = 0;
       for (int wave = 0; wave < 4; wave++) {
-        List<GenerationLoop.Job> joining = new ArrayList<>();
-        for (int i = wave * 3; i < wave * 3 + 3; i++) {
-          joining.add(new GenerationLoop.Job(prepared.get(i), queries.get(i)));
-        }
-        answered += loop.admit(joining).size();
+        answered += loop.admit(jobs.subList(wave * 3, wave * 3 + 3)).size();
         answered += loop.step().size();
         peak = Math.max(peak, NativeTensor.liveBytes());
         if (wave == 1) {
@@ -81,6 +65,33 @@ class GenerationLoopMemoryTest {
       assertTrue(answered <= 12);
       assertEquals(start, NativeTensor.liveBytes(), "native bytes after every sequence left");
     }
+  }
+
+  /** {@code n} jobs "r0".. on the fixture image, request {@code i} with {@code params.apply(i)}. */
+  private static List<GenerationLoop.Job> jobs(
+      InstructBlipEngine engine, int n, IntFunction<GenerationOverrides> params) throws Exception {
+    byte[] image = Files.readAllBytes(ModelFixtures.root().resolve("images/rgb.png"));
+    List<PreparedRequest> prepared = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      prepared.add(
+          engine
+              .preparer()
+              .prepare(
+                  new EngineRequest(
+                      "r" + i,
+                      List.of(image),
+                      "What " + i + "?",
+                      TaskMode.GENERATE,
+                      List.of(),
+                      params.apply(i))));
+    }
+    List<FloatTensor> queries =
+        engine.visualFeatures().queryOutputs(prepared, engine.visualFeatures().encode(prepared));
+    List<GenerationLoop.Job> jobs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      jobs.add(new GenerationLoop.Job(prepared.get(i), queries.get(i)));
+    }
+    return jobs;
   }
 
   /** The answers of a fixed schedule of joins, a cancel and finishes, and the carried steps. */
@@ -112,29 +123,9 @@ class GenerationLoopMemoryTest {
   void stepsCarryWhileTheBatchIsUnchangedAndAnswerAsPackingDoes(String model) throws Exception {
     try (InstructBlipEngine engine =
         InstructBlipEngine.open(EngineConfig.builder(ModelFixtures.modelDir(model)).build())) {
-      byte[] image = Files.readAllBytes(ModelFixtures.root().resolve("images/rgb.png"));
       GenerationOverrides tenTokens =
           GenerationOverrides.builder().numBeams(1).maxNewTokens(10).minNewTokens(10).build();
-      List<PreparedRequest> prepared = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        prepared.add(
-            engine
-                .preparer()
-                .prepare(
-                    new EngineRequest(
-                        "r" + i,
-                        List.of(image),
-                        "Which " + i + "?",
-                        TaskMode.GENERATE,
-                        List.of(),
-                        tenTokens)));
-      }
-      List<FloatTensor> queries =
-          engine.visualFeatures().queryOutputs(prepared, engine.visualFeatures().encode(prepared));
-      List<GenerationLoop.Job> jobs = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        jobs.add(new GenerationLoop.Job(prepared.get(i), queries.get(i)));
-      }
+      List<GenerationLoop.Job> jobs = jobs(engine, 3, i -> tenTokens);
       Outcome packing = schedule(engine, KvStorage.NATIVE_REPACK, jobs);
       Outcome carrying = schedule(engine, KvStorage.NATIVE, jobs);
       assertEquals(2, packing.answers().size(), packing.answers().toString());
