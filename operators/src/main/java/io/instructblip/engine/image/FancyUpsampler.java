@@ -1,6 +1,7 @@
 package io.instructblip.engine.image;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 
 /**
  * 4:2:0 Y'CbCr to RGB as libwebp outputs it by default: chroma upsampled by its "fancy" upsampler
@@ -14,7 +15,8 @@ final class FancyUpsampler {
   static BufferedImage toRgb(Vp8Decoder.Planes planes) {
     int width = planes.width();
     int height = planes.height();
-    int[] rgb = new int[width * height];
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    int[] rgb = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
     for (int row = 0; row < height; row++) {
       if (row == 0) {
         upsampleRow(planes, row, 0, 0, rgb);
@@ -27,8 +29,6 @@ final class FancyUpsampler {
         upsampleRow(planes, row, k, k - 1, rgb); // the lower row: nearer to chroma row k
       }
     }
-    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    image.setRGB(0, 0, width, height, rgb, 0, width);
     return image;
   }
 
@@ -38,30 +38,31 @@ final class FancyUpsampler {
    */
   private static void upsampleRow(Vp8Decoder.Planes p, int row, int near, int far, int[] rgb) {
     int width = p.width();
-    int cw = p.chromaWidth();
+    int cw = p.uvStride();
     byte[] y = p.y();
     byte[] u = p.u();
     byte[] v = p.v();
     int nearAt = near * cw;
     int farAt = far * cw;
     int out = row * width;
+    int yAt = row * p.yStride();
     // Vertically mixed chroma (times 4) of the left sample, then of each next sample.
     int leftU = 3 * (u[nearAt] & 0xFF) + (u[farAt] & 0xFF);
     int leftV = 3 * (v[nearAt] & 0xFF) + (v[farAt] & 0xFF);
-    rgb[out] = yuvToRgb(y[out] & 0xFF, (leftU + 2) >> 2, (leftV + 2) >> 2);
+    rgb[out] = yuvToRgb(y[yAt] & 0xFF, (leftU + 2) >> 2, (leftV + 2) >> 2);
     int lastPair = (width - 1) >> 1;
     for (int x = 1; x <= lastPair; x++) {
       int nextU = 3 * (u[nearAt + x] & 0xFF) + (u[farAt + x] & 0xFF);
       int nextV = 3 * (v[nearAt + x] & 0xFF) + (v[farAt + x] & 0xFF);
       rgb[out + 2 * x - 1] =
-          yuvToRgb(y[out + 2 * x - 1] & 0xFF, mix(leftU, nextU), mix(leftV, nextV));
-      rgb[out + 2 * x] = yuvToRgb(y[out + 2 * x] & 0xFF, mix(nextU, leftU), mix(nextV, leftV));
+          yuvToRgb(y[yAt + 2 * x - 1] & 0xFF, mix(leftU, nextU), mix(leftV, nextV));
+      rgb[out + 2 * x] = yuvToRgb(y[yAt + 2 * x] & 0xFF, mix(nextU, leftU), mix(nextV, leftV));
       leftU = nextU;
       leftV = nextV;
     }
     if ((width & 1) == 0) {
       rgb[out + width - 1] =
-          yuvToRgb(y[out + width - 1] & 0xFF, (leftU + 2) >> 2, (leftV + 2) >> 2);
+          yuvToRgb(y[yAt + width - 1] & 0xFF, (leftU + 2) >> 2, (leftV + 2) >> 2);
     }
   }
 

@@ -66,16 +66,12 @@ final class Vp8Decoder {
     this.length = length;
   }
 
-  /** The decoded planes, cropped to the picture's size. */
-  record Planes(int width, int height, byte[] y, byte[] u, byte[] v) {
-    int chromaWidth() {
-      return (width + 1) / 2;
-    }
-
-    int chromaHeight() {
-      return (height + 1) / 2;
-    }
-  }
+  /**
+   * The decoded planes, whole macroblocks wide and high: the picture is their top-left {@code
+   * width} x {@code height} luma and {@code ceil(width / 2)} x {@code ceil(height / 2)} chroma
+   * samples.
+   */
+  record Planes(int width, int height, byte[] y, int yStride, byte[] u, byte[] v, int uvStride) {}
 
   /** Width and height from the frame header, checked as libwebp checks them. */
   static int[] size(byte[] data, int offset, int length) throws IOException {
@@ -325,9 +321,9 @@ final class Vp8Decoder {
     computeFilterStrengths();
     int yStride = mbW * 16;
     int uvStride = mbW * 8;
-    int[] yPlane = new int[yStride * mbH * 16];
-    int[] uPlane = new int[uvStride * mbH * 8];
-    int[] vPlane = new int[uvStride * mbH * 8];
+    byte[] yPlane = new byte[yStride * mbH * 16];
+    byte[] uPlane = new byte[uvStride * mbH * 8];
+    byte[] vPlane = new byte[uvStride * mbH * 8];
     int[] intraTop = new int[4 * mbW];
     int[] intraLeft = new int[4];
     // Non-zero contexts: per column above (4 Y, 2 U, 2 V, 1 Y2) and for the macroblock on the left.
@@ -394,22 +390,7 @@ final class Vp8Decoder {
         }
       }
     }
-    return new Planes(
-        width,
-        height,
-        crop(yPlane, yStride, width, height),
-        crop(uPlane, uvStride, (width + 1) / 2, (height + 1) / 2),
-        crop(vPlane, uvStride, (width + 1) / 2, (height + 1) / 2));
-  }
-
-  private static byte[] crop(int[] plane, int stride, int w, int h) {
-    byte[] out = new byte[w * h];
-    for (int r = 0; r < h; r++) {
-      for (int c = 0; c < w; c++) {
-        out[r * w + c] = (byte) plane[r * stride + c];
-      }
-    }
-    return out;
+    return new Planes(width, height, yPlane, yStride, uPlane, vPlane, uvStride);
   }
 
   private void parseModes(Macroblock mb, int[] top, int topAt, int[] left) {
@@ -612,9 +593,9 @@ final class Vp8Decoder {
       int[] topY,
       int[] topU,
       int[] topV,
-      int[] yPlane,
-      int[] uPlane,
-      int[] vPlane) {
+      byte[] yPlane,
+      byte[] uPlane,
+      byte[] vPlane) {
     for (int j = 0; j < 16; j++) {
       b[Y_OFF + j * BPS - 1] = 129;
     }
@@ -687,12 +668,17 @@ final class Vp8Decoder {
         System.arraycopy(b, U_OFF + 7 * BPS, topU, mbX * 8, 8);
         System.arraycopy(b, V_OFF + 7 * BPS, topV, mbX * 8, 8);
       }
-      for (int j = 0; j < 16; j++) {
-        System.arraycopy(b, Y_OFF + j * BPS, yPlane, (mbY * 16 + j) * yStride + mbX * 16, 16);
-      }
-      for (int j = 0; j < 8; j++) {
-        System.arraycopy(b, U_OFF + j * BPS, uPlane, (mbY * 8 + j) * uvStride + mbX * 8, 8);
-        System.arraycopy(b, V_OFF + j * BPS, vPlane, (mbY * 8 + j) * uvStride + mbX * 8, 8);
+      copyOut(b, Y_OFF, 16, yPlane, (mbY * 16) * yStride + mbX * 16, yStride);
+      copyOut(b, U_OFF, 8, uPlane, (mbY * 8) * uvStride + mbX * 8, uvStride);
+      copyOut(b, V_OFF, 8, vPlane, (mbY * 8) * uvStride + mbX * 8, uvStride);
+    }
+  }
+
+  /** Copies a {@code size} x {@code size} block from the work buffer into a plane. */
+  private static void copyOut(int[] b, int from, int size, byte[] plane, int to, int stride) {
+    for (int j = 0; j < size; j++) {
+      for (int i = 0; i < size; i++) {
+        plane[to + j * stride + i] = (byte) b[from + j * BPS + i];
       }
     }
   }

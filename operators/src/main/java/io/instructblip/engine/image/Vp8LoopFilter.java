@@ -3,7 +3,7 @@ package io.instructblip.engine.image;
 /**
  * VP8's in-loop deblocking filters (RFC 6386 section 15) as libwebp computes them: the simple
  * filter (luma only) and the normal filter, each across a macroblock's left and top edges and its
- * inner 4x4 edges. Works in place on a plane of bytes held as ints.
+ * inner 4x4 edges. Works in place on planes of unsigned bytes.
  */
 final class Vp8LoopFilter {
   private Vp8LoopFilter() {}
@@ -26,11 +26,11 @@ final class Vp8LoopFilter {
       Strength s,
       int mbX,
       int mbY,
-      int[] y,
+      byte[] y,
       int yAt,
       int yStride,
-      int[] u,
-      int[] v,
+      byte[] u,
+      byte[] v,
       int uvAt,
       int uvStride) {
     int limit = s.limit();
@@ -88,7 +88,7 @@ final class Vp8LoopFilter {
    * The simple filter along an edge of {@code size} samples: {@code across} steps over the edge
    * (from p0 to q0), {@code along} steps to the next sample of the edge.
    */
-  private static void simpleEdge(int[] p, int at, int across, int along, int size, int thresh) {
+  private static void simpleEdge(byte[] p, int at, int across, int along, int size, int thresh) {
     int thresh2 = 2 * thresh + 1;
     for (int n = 0; n < size; n++, at += along) {
       if (needsFilter(p, at, across, thresh2)) {
@@ -99,7 +99,7 @@ final class Vp8LoopFilter {
 
   /** The normal filter along an edge: macroblock edges modify 3 samples each side, inner 2. */
   private static void edge(
-      int[] p,
+      byte[] p,
       int at,
       int across,
       int along,
@@ -137,77 +137,77 @@ final class Vp8LoopFilter {
     return v < 0 ? 0 : v > 255 ? 255 : v;
   }
 
-  private static void filter2(int[] p, int at, int step) {
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
+  private static void filter2(byte[] p, int at, int step) {
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
     int a = 3 * (q0 - p0) + sclip1(p1 - q1);
     int a1 = sclip2((a + 4) >> 3);
     int a2 = sclip2((a + 3) >> 3);
-    p[at - step] = clip1(p0 + a2);
-    p[at] = clip1(q0 - a1);
+    p[at - step] = (byte) clip1(p0 + a2);
+    p[at] = (byte) clip1(q0 - a1);
   }
 
-  private static void filter4(int[] p, int at, int step) {
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
+  private static void filter4(byte[] p, int at, int step) {
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
     int a = 3 * (q0 - p0);
     int a1 = sclip2((a + 4) >> 3);
     int a2 = sclip2((a + 3) >> 3);
     int a3 = (a1 + 1) >> 1;
-    p[at - 2 * step] = clip1(p1 + a3);
-    p[at - step] = clip1(p0 + a2);
-    p[at] = clip1(q0 - a1);
-    p[at + step] = clip1(q1 - a3);
+    p[at - 2 * step] = (byte) clip1(p1 + a3);
+    p[at - step] = (byte) clip1(p0 + a2);
+    p[at] = (byte) clip1(q0 - a1);
+    p[at + step] = (byte) clip1(q1 - a3);
   }
 
-  private static void filter6(int[] p, int at, int step) {
-    int p2 = p[at - 3 * step];
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
-    int q2 = p[at + 2 * step];
+  private static void filter6(byte[] p, int at, int step) {
+    int p2 = p[at - 3 * step] & 0xFF;
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
+    int q2 = p[at + 2 * step] & 0xFF;
     int a = sclip1(3 * (q0 - p0) + sclip1(p1 - q1));
     int a1 = (27 * a + 63) >> 7;
     int a2 = (18 * a + 63) >> 7;
     int a3 = (9 * a + 63) >> 7;
-    p[at - 3 * step] = clip1(p2 + a3);
-    p[at - 2 * step] = clip1(p1 + a2);
-    p[at - step] = clip1(p0 + a1);
-    p[at] = clip1(q0 - a1);
-    p[at + step] = clip1(q1 - a2);
-    p[at + 2 * step] = clip1(q2 - a3);
+    p[at - 3 * step] = (byte) clip1(p2 + a3);
+    p[at - 2 * step] = (byte) clip1(p1 + a2);
+    p[at - step] = (byte) clip1(p0 + a1);
+    p[at] = (byte) clip1(q0 - a1);
+    p[at + step] = (byte) clip1(q1 - a2);
+    p[at + 2 * step] = (byte) clip1(q2 - a3);
   }
 
-  private static boolean highEdgeVariance(int[] p, int at, int step, int thresh) {
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
+  private static boolean highEdgeVariance(byte[] p, int at, int step, int thresh) {
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
     return Math.abs(p1 - p0) > thresh || Math.abs(q1 - q0) > thresh;
   }
 
-  private static boolean needsFilter(int[] p, int at, int step, int t) {
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
+  private static boolean needsFilter(byte[] p, int at, int step, int t) {
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
     return 4 * Math.abs(p0 - q0) + Math.abs(p1 - q1) <= t;
   }
 
-  private static boolean needsFilter2(int[] p, int at, int step, int t, int it) {
-    int p3 = p[at - 4 * step];
-    int p2 = p[at - 3 * step];
-    int p1 = p[at - 2 * step];
-    int p0 = p[at - step];
-    int q0 = p[at];
-    int q1 = p[at + step];
-    int q2 = p[at + 2 * step];
-    int q3 = p[at + 3 * step];
+  private static boolean needsFilter2(byte[] p, int at, int step, int t, int it) {
+    int p3 = p[at - 4 * step] & 0xFF;
+    int p2 = p[at - 3 * step] & 0xFF;
+    int p1 = p[at - 2 * step] & 0xFF;
+    int p0 = p[at - step] & 0xFF;
+    int q0 = p[at] & 0xFF;
+    int q1 = p[at + step] & 0xFF;
+    int q2 = p[at + 2 * step] & 0xFF;
+    int q3 = p[at + 3 * step] & 0xFF;
     if (4 * Math.abs(p0 - q0) + Math.abs(p1 - q1) > t) {
       return false;
     }
