@@ -298,13 +298,7 @@ public final class ImageUriResolver {
       response = future.get(policy.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       future.cancel(true);
-      throw new EngineException(
-          ErrorCode.IMAGE_UNREADABLE,
-          "image "
-              + text
-              + " was not downloaded within "
-              + policy.readTimeout().toMillis()
-              + " ms");
+      throw notDownloadedInTime(text);
     } catch (InterruptedException e) {
       future.cancel(true);
       Thread.currentThread().interrupt();
@@ -317,6 +311,10 @@ public final class ImageUriResolver {
       }
       if (cause instanceof TooLarge) {
         throw tooLarge(text);
+      }
+      if (e.getCause() instanceof java.net.http.HttpTimeoutException) {
+        // The request's own timeout, the same limit as the wait above: whichever fires first.
+        throw notDownloadedInTime(text);
       }
       throw new EngineException(
           ErrorCode.IMAGE_UNREADABLE, "cannot download image " + text + ": " + e.getCause(), e);
@@ -390,6 +388,12 @@ public final class ImageUriResolver {
       throw tooLarge(text);
     }
     return bytes;
+  }
+
+  private EngineException notDownloadedInTime(String text) {
+    return new EngineException(
+        ErrorCode.IMAGE_UNREADABLE,
+        "image " + text + " was not downloaded within " + policy.readTimeout().toMillis() + " ms");
   }
 
   private EngineException tooLarge(String text) {
