@@ -8,6 +8,7 @@ import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
+import io.instructblip.engine.model.GenerationParametersJson;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -96,14 +97,7 @@ public final class AccuracyBench {
 
   private static List<EngineRequest> requests(
       List<JsonNode> questions, JsonNode generation, Path fixtures) throws IOException {
-    GenerationOverrides greedy =
-        GenerationOverrides.builder()
-            .numBeams(generation.get("num_beams").asInt())
-            .maxNewTokens(generation.get("max_new_tokens").asInt())
-            .minNewTokens(generation.get("min_new_tokens").asInt())
-            .repetitionPenalty(generation.get("repetition_penalty").asDouble())
-            .lengthPenalty(generation.get("length_penalty").asDouble())
-            .build();
+    GenerationOverrides greedy = GenerationParametersJson.overrides(generation);
     List<EngineRequest> requests = new ArrayList<>();
     for (JsonNode q : questions) {
       byte[] image = Files.readAllBytes(fixtures.resolve(q.get("image").asText()));

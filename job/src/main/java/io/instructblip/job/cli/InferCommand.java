@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "infer",
     mixinStandardHelpOptions = true,
+    modelTransformer = GenerationFlags.Flags.class,
     description = {
       "Answer an instruction about image(s) with a model directory, without Kafka or Flink.",
       "Prints one JSON object per request, in input order. Exit code 0 when every request",

@@ -1,8 +1,11 @@
 package io.instructblip.engine.api;
 
+import java.util.function.Function;
+
 /**
  * The generation parameters one request sets; a {@code null} field means "the model directory's
- * default". Validated when the request is prepared (see {@code GenerationParams}).
+ * default". One component per {@link GenerationParameter}, in its order; validated when the request
+ * is prepared (see {@code GenerationParams}).
  */
 public record GenerationOverrides(
     Integer maxNewTokens,
@@ -18,8 +21,38 @@ public record GenerationOverrides(
     Integer numReturnSequences) {
 
   /** No overrides: every parameter comes from the model directory. */
-  public static final GenerationOverrides NONE =
-      new GenerationOverrides(null, null, null, null, null, null, null, null, null, null, null);
+  public static final GenerationOverrides NONE = builder().build();
+
+  /** The value of {@code p} that this request sets, or {@code null} (of {@code p.type()}). */
+  public Object get(GenerationParameter p) {
+    return switch (p) {
+      case MAX_NEW_TOKENS -> maxNewTokens;
+      case MIN_NEW_TOKENS -> minNewTokens;
+      case NUM_BEAMS -> numBeams;
+      case LENGTH_PENALTY -> lengthPenalty;
+      case REPETITION_PENALTY -> repetitionPenalty;
+      case DO_SAMPLE -> doSample;
+      case TEMPERATURE -> temperature;
+      case TOP_K -> topK;
+      case TOP_P -> topP;
+      case SEED -> seed;
+      case NUM_RETURN_SEQUENCES -> numReturnSequences;
+    };
+  }
+
+  /**
+   * The overrides {@code value} gives ({@code null}: unset), e.g. read from a record by each
+   * parameter's {@link GenerationParameter#key() key}.
+   *
+   * @throws IllegalArgumentException when a value is not of its parameter's type
+   */
+  public static GenerationOverrides of(Function<GenerationParameter, Object> value) {
+    Builder b = builder();
+    for (GenerationParameter p : GenerationParameter.values()) {
+      b.set(p, value.apply(p));
+    }
+    return b.build();
+  }
 
   /** A builder starting from {@link #NONE}. */
   public static Builder builder() {
@@ -41,6 +74,28 @@ public record GenerationOverrides(
     private Integer numReturnSequences;
 
     private Builder() {}
+
+    /**
+     * Sets {@code p} to {@code value} ({@code null}: unset).
+     *
+     * @throws IllegalArgumentException when {@code value} is not of {@code p.type()}
+     */
+    public Builder set(GenerationParameter p, Object value) {
+      Object v = p.type().cast(value);
+      return switch (p) {
+        case MAX_NEW_TOKENS -> maxNewTokens((Integer) v);
+        case MIN_NEW_TOKENS -> minNewTokens((Integer) v);
+        case NUM_BEAMS -> numBeams((Integer) v);
+        case LENGTH_PENALTY -> lengthPenalty((Double) v);
+        case REPETITION_PENALTY -> repetitionPenalty((Double) v);
+        case DO_SAMPLE -> doSample((Boolean) v);
+        case TEMPERATURE -> temperature((Double) v);
+        case TOP_K -> topK((Integer) v);
+        case TOP_P -> topP((Double) v);
+        case SEED -> seed((Long) v);
+        case NUM_RETURN_SEQUENCES -> numReturnSequences((Integer) v);
+      };
+    }
 
     public Builder maxNewTokens(Integer value) {
       this.maxNewTokens = value;

@@ -2,6 +2,7 @@ package io.instructblip.engine.generate;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationParameter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -19,13 +20,10 @@ import java.util.Objects;
  *         .build();
  * }</pre>
  *
- * <p>Rules (each broken one is an {@link EngineException} with {@link ErrorCode#INVALID_PARAMETER}
- * and a message that names the parameter): {@code 1 <= max_new_tokens <= 16384}; {@code 0 <=
- * min_new_tokens <= max_new_tokens}; {@code 1 <= num_beams <= 64}; {@code 1 <= num_return_sequences
- * <= num_beams}; {@code -100 <= length_penalty <= 100}; {@code 0.01 <= repetition_penalty <= 100};
- * {@code 0.01 <= temperature <= 100}; {@code 0 <= top_k <= 1000000} (0 = off); {@code 0 < top_p <=
- * 1} (1 = off); not {@code do_sample} together with {@code num_beams > 1}; at least one EOS id,
- * none negative. The constants are {@link ParameterRules}'s.
+ * <p>Rules: those of {@link GenerationParameter} (each broken one is an {@link EngineException}
+ * with {@link ErrorCode#INVALID_PARAMETER} and a message that names the parameter, the rule and the
+ * value), not {@code do_sample} together with {@code num_beams > 1}, and at least one EOS id, none
+ * negative.
  *
  * @param seed the seed of the sampling generator (sampling only): the same seed gives the same
  *     tokens whatever else runs in the batch
@@ -47,17 +45,21 @@ public record GenerationParams(
 
   /** Checks every rule; see the type's documentation. */
   public GenerationParams {
-    ParameterRules.check(
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        numReturnSequences,
-        lengthPenalty,
-        repetitionPenalty,
-        doSample,
-        temperature,
-        topK,
-        topP);
+    // In the specification's order (GenerationParamsTest checks the components follow it).
+    Object[] values = {
+      maxNewTokens,
+      minNewTokens,
+      numBeams,
+      lengthPenalty,
+      repetitionPenalty,
+      doSample,
+      temperature,
+      topK,
+      topP,
+      seed,
+      numReturnSequences
+    };
+    ParameterRules.check(p -> values[p.ordinal()]);
     Objects.requireNonNull(eosTokenIds, "eosTokenIds");
     if (eosTokenIds.isEmpty()) {
       throw ParameterRules.invalid(
@@ -71,6 +73,23 @@ public record GenerationParams(
     eosTokenIds = List.copyOf(eosTokenIds);
   }
 
+  /** The value of {@code p} (boxed, of {@code p.type()}). */
+  public Object get(GenerationParameter p) {
+    return switch (p) {
+      case MAX_NEW_TOKENS -> maxNewTokens;
+      case MIN_NEW_TOKENS -> minNewTokens;
+      case NUM_BEAMS -> numBeams;
+      case LENGTH_PENALTY -> lengthPenalty;
+      case REPETITION_PENALTY -> repetitionPenalty;
+      case DO_SAMPLE -> doSample;
+      case TEMPERATURE -> temperature;
+      case TOP_K -> topK;
+      case TOP_P -> topP;
+      case SEED -> seed;
+      case NUM_RETURN_SEQUENCES -> numReturnSequences;
+    };
+  }
+
   /** A builder that starts from the given defaults (usually the manifest's). */
   public static Builder builder(GenerationDefaults defaults) {
     return new Builder(defaults);
@@ -79,6 +98,15 @@ public record GenerationParams(
   /** A builder that starts from {@link GenerationDefaults#REFERENCE}. */
   public static Builder builder() {
     return new Builder(GenerationDefaults.REFERENCE);
+  }
+
+  /** A builder holding these parameters, to change some of them. */
+  public Builder toBuilder() {
+    Builder b = new Builder(GenerationDefaults.REFERENCE).eosTokenIds(eosTokenIds);
+    for (GenerationParameter p : GenerationParameter.values()) {
+      b.set(p, get(p));
+    }
+    return b;
   }
 
   /** Whether {@code tokenId} ends a sequence. */
@@ -126,15 +154,36 @@ public record GenerationParams(
 
     private Builder(GenerationDefaults defaults) {
       Objects.requireNonNull(defaults, "defaults");
-      this.maxNewTokens = defaults.maxNewTokens();
-      this.minNewTokens = defaults.minNewTokens();
-      this.numBeams = defaults.numBeams();
-      this.lengthPenalty = defaults.lengthPenalty();
-      this.repetitionPenalty = defaults.repetitionPenalty();
-      this.doSample = defaults.doSample();
-      this.temperature = defaults.temperature();
-      this.topK = defaults.topK();
-      this.topP = defaults.topP();
+      for (GenerationParameter p : GenerationParameter.values()) {
+        if (p.modelDefault()) {
+          set(p, defaults.get(p));
+        }
+      }
+    }
+
+    /**
+     * Sets {@code p} to {@code value} (of {@code p.type()}).
+     *
+     * @throws IllegalArgumentException when {@code value} is null or of another type
+     */
+    public Builder set(GenerationParameter p, Object value) {
+      if (value == null) {
+        throw new IllegalArgumentException(p.key() + " cannot be null here");
+      }
+      Object v = p.type().cast(value);
+      return switch (p) {
+        case MAX_NEW_TOKENS -> maxNewTokens((Integer) v);
+        case MIN_NEW_TOKENS -> minNewTokens((Integer) v);
+        case NUM_BEAMS -> numBeams((Integer) v);
+        case LENGTH_PENALTY -> lengthPenalty((Double) v);
+        case REPETITION_PENALTY -> repetitionPenalty((Double) v);
+        case DO_SAMPLE -> doSample((Boolean) v);
+        case TEMPERATURE -> temperature((Double) v);
+        case TOP_K -> topK((Integer) v);
+        case TOP_P -> topP((Double) v);
+        case SEED -> seed((Long) v);
+        case NUM_RETURN_SEQUENCES -> numReturnSequences((Integer) v);
+      };
     }
 
     public Builder maxNewTokens(int value) {

@@ -8,6 +8,7 @@ import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
@@ -48,6 +49,17 @@ class StageSerializersTest {
         List.of("yes", "no"),
         List.of(new long[] {5, 2}, new long[] {6, 2}),
         new StageTimings(1, 2, 3, 4));
+  }
+
+  /**
+   * StageWire writes the generation parameters in the specification's order: a parameter added to
+   * {@link GenerationParameter} changes the format of checkpoints, so it needs a new {@code
+   * StageWire.VERSION} (and this count raised with it).
+   */
+  @Test
+  void theWireFormatVersionKnowsEveryGenerationParameter() {
+    assertEquals(2, StageWire.VERSION);
+    assertEquals(11, GenerationParameter.values().length);
   }
 
   @Test

@@ -1,0 +1,153 @@
+package io.instructblip.engine.generate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * {@link GenerationParameter} is the one specification: the records follow it, the rules read as
+ * they did, and no part of the engine accepts a value that a request is refused for.
+ */
+class ParameterSpecificationTest {
+
+  @Test
+  void theRecordsHaveOneComponentPerParameterInItsOrder() {
+    List<String> spec = new ArrayList<>();
+    List<String> manifest = new ArrayList<>();
+    for (GenerationParameter p : GenerationParameter.values()) {
+      spec.add(camel(p.key()));
+      if (p.modelDefault()) {
+        manifest.add(camel(p.key()));
+      }
+    }
+    assertEquals(spec, names(GenerationOverrides.class));
+    List<String> params = names(GenerationParams.class);
+    assertEquals(spec, params.subList(0, spec.size()));
+    assertEquals(List.of("eosTokenIds"), params.subList(spec.size(), params.size()));
+    assertEquals(manifest, names(GenerationDefaults.class));
+  }
+
+  @Test
+  void theReferenceDefaultsAreInstructBlips() {
+    assertEquals(
+        new GenerationDefaults(256, 1, 5, 1.0, 1.5, false, 1.0, 0, 0.9),
+        GenerationDefaults.REFERENCE);
+  }
+
+  @Test
+  void everyRuleNamesTheParameterTheBoundsAndTheValue() {
+    assertBroken(
+        "max_new_tokens must be between 1 and 16384, got 16385", b -> b.maxNewTokens(16_385));
+    assertBroken(
+        "min_new_tokens must be between 0 and max_new_tokens (8), got 9",
+        b -> b.maxNewTokens(8).minNewTokens(9));
+    assertBroken(
+        "num_beams must be between 1 (no beam search) and 64, got 65", b -> b.numBeams(65));
+    assertBroken(
+        "length_penalty must be a number between -100.0 and 100.0, got NaN",
+        b -> b.lengthPenalty(Double.NaN));
+    assertBroken(
+        "repetition_penalty must be a number between 0.01 and 100.0 (1.0 means no penalty), got"
+            + " 0.001",
+        b -> b.repetitionPenalty(0.001));
+    assertBroken(
+        "temperature must be a number between 0.01 and 100.0 (lower values overflow; 0.01 is all"
+            + " but greedy, or set do_sample false), got Infinity",
+        b -> b.temperature(Double.POSITIVE_INFINITY));
+    assertBroken("top_k must be between 0 (off) and 1000000, got -1", b -> b.topK(-1));
+    assertBroken(
+        "top_p must be greater than 0 and at most 1 (1.0 turns it off), got 0.0", b -> b.topP(0));
+    assertBroken(
+        "num_return_sequences must be between 1 and num_beams (5), got 6",
+        b -> b.numReturnSequences(6));
+    assertBroken(
+        "do_sample cannot be combined with num_beams > 1 (got num_beams 5): set num_beams to 1 to"
+            + " sample, or do_sample to false for beam search",
+        b -> b.doSample(true));
+  }
+
+  /**
+   * The drift this specification removes: the logits processors had their own, looser copies of the
+   * rules, so an infinite temperature (every token alike) or a repetition penalty of 0.001 was
+   * accepted there and refused for a request.
+   */
+  @Test
+  void theProcessorsRefuseWhatARequestIsRefused() {
+    assertSameRefusal(
+        () -> new TemperatureProcessor(Double.POSITIVE_INFINITY),
+        () -> sampling().temperature(Double.POSITIVE_INFINITY).build());
+    assertSameRefusal(
+        () -> new RepetitionPenaltyProcessor(0.001),
+        () -> GenerationParams.builder().eosTokenIds(2).repetitionPenalty(0.001).build());
+    assertSameRefusal(() -> new TopPProcessor(1.5), () -> sampling().topP(1.5).build());
+  }
+
+  @Test
+  void theManifestRefusesWhatARequestIsRefused() {
+    EngineException e =
+        assertThrows(
+            EngineException.class,
+            () ->
+                new GenerationDefaults(
+                    256, 1, 5, 1.0, 1.5, false, Double.POSITIVE_INFINITY, 0, 0.9));
+    assertEquals(ErrorCode.MODEL_INVALID, e.code());
+    assertEquals(
+        "manifest.json generation_defaults: "
+            + refusal(() -> sampling().temperature(Double.POSITIVE_INFINITY).build())
+            + "; fix the model directory",
+        e.getMessage());
+  }
+
+  private static GenerationParams.Builder sampling() {
+    return GenerationParams.builder().eosTokenIds(2).numBeams(1).doSample(true);
+  }
+
+  private static void assertBroken(
+      String message, java.util.function.UnaryOperator<GenerationParams.Builder> change) {
+    EngineException e =
+        assertThrows(
+            EngineException.class,
+            () -> change.apply(GenerationParams.builder().eosTokenIds(2)).build());
+    assertEquals(ErrorCode.INVALID_PARAMETER, e.code());
+    assertEquals(message, e.getMessage());
+  }
+
+  private static void assertSameRefusal(Executable part, Executable request) {
+    EngineException e = assertThrows(EngineException.class, part);
+    assertEquals(ErrorCode.INVALID_PARAMETER, e.code());
+    assertEquals(refusal(request), e.getMessage());
+  }
+
+  private static String refusal(Executable request) {
+    return assertThrows(EngineException.class, request).getMessage();
+  }
+
+  private static List<String> names(Class<? extends Record> type) {
+    return Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).toList();
+  }
+
+  private static String camel(String key) {
+    StringBuilder out = new StringBuilder();
+    boolean upper = false;
+    for (char c : key.toLowerCase(Locale.ROOT).toCharArray()) {
+      if (c == '_') {
+        upper = true;
+      } else {
+        out.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return out.toString();
+  }
+}
