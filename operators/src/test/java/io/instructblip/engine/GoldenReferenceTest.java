@@ -122,6 +122,40 @@ class GoldenReferenceTest {
     }
   }
 
+  /**
+   * A golden case that asks for sampling really samples: its {@code do_sample}, {@code temperature}
+   * and {@code seed} reach the engine (the case reader once mapped only 5 of the 11 parameters, so
+   * such a case ran greedy), each seed gives its own reproducible tokens, and they are not the
+   * greedy answer.
+   */
+  @Test
+  void aGoldenCaseThatSamplesReallySamples() throws IOException {
+    for (String model : MODELS) {
+      JsonNode greedy = golden(model).get("cases").get(0);
+      List<List<Integer>> samples = new ArrayList<>();
+      for (long seed = 1; seed <= 3; seed++) {
+        com.fasterxml.jackson.databind.node.ObjectNode c = greedy.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) c.get("params"))
+            .put("do_sample", true)
+            .put("temperature", 2.0)
+            .put("top_k", 0)
+            .put("top_p", 1.0)
+            .put("seed", seed);
+        EngineRequest request = GoldenFiles.request("sample-" + seed, c);
+        EngineResult first = engines.get(model).infer(List.of(request)).get(0);
+        EngineResult again = engines.get(model).infer(List.of(request)).get(0);
+        assertTrue(first.ok(), first::errorMessage);
+        assertEquals(first.tokenIds(), again.tokenIds(), model + " seed " + seed);
+        samples.add(first.tokenIds());
+      }
+      List<Integer> greedyTokens = ints(greedy.get("expected").get("token_ids"));
+      assertTrue(
+          samples.stream().anyMatch(t -> !t.equals(greedyTokens)),
+          model + ": every sample is the greedy answer " + greedyTokens + ": " + samples);
+      assertEquals(3, samples.stream().distinct().count(), model + ": " + samples);
+    }
+  }
+
   @Test
   void severalReturnSequencesAreRefusedNotIgnored() throws IOException {
     EngineRequest request =
