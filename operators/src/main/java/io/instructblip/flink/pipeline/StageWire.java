@@ -2,7 +2,6 @@ package io.instructblip.flink.pipeline;
 
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
-import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.api.StageTimings;
@@ -114,8 +113,10 @@ final class StageWire {
     writeInts(r.qformerInputIds(), out);
     writeInts(r.promptIds(), out);
     writeTimings(r.timings(), out);
-    writeNullableString(r.errorCode() == null ? null : r.errorCode().name(), out);
-    writeNullableString(r.errorMessage(), out);
+    // Where an answer once held an error code and message: always absent now (an answer only
+    // answers; failures travel as Result errors), kept so that the layout is unchanged.
+    writeNullableString(null, out);
+    writeNullableString(null, out);
     writeBytes(answer.context(), out);
   }
 
@@ -134,20 +135,10 @@ final class StageWire {
     List<Integer> qformerIds = readInts(in);
     List<Integer> promptIds = readInts(in);
     StageTimings timings = readTimings(in);
-    String code = readNullableString(in);
-    String message = readNullableString(in);
+    readNullableString(in); // the former error code and message, never set
+    readNullableString(in);
     EngineResult result =
-        new EngineResult(
-            id,
-            text,
-            tokens,
-            finish,
-            candidates,
-            qformerIds,
-            promptIds,
-            timings,
-            code == null ? null : ErrorCode.valueOf(code),
-            message);
+        new EngineResult(id, text, tokens, finish, candidates, qformerIds, promptIds, timings);
     return new StageAnswer(result, readBytes(in));
   }
 
