@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.GenerationParameter;
-import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.inference.RequestPreparer;
 import io.instructblip.job.cli.AnnotateCommand;
 import io.instructblip.job.cli.GenerationFlags;

@@ -8,7 +8,8 @@ import java.util.function.Function;
  * default, bounds and rule. Everything else reads from it: the request codecs (the Avro schema's
  * {@code GenerationOptions} has exactly these fields, checked by a test), the manifest parser, the
  * CLI flags ({@code --max-new-tokens}, ...), the SQL options, the golden-case reader, the stage
- * serializer and the checks ({@code engine.generate.ParameterRules}).
+ * serializer and the checks ({@link #checkAll}, for a request's parameters and a model's {@link
+ * GenerationDefaults}).
  *
  * <p>The order is the schema's field order (and the order of {@link GenerationOverrides}'
  * components); the stage serializer writes the parameters in it.
@@ -199,6 +200,44 @@ public enum GenerationParameter {
       return null;
     }
     return key() + " must be " + range.words(upper) + ", got " + value;
+  }
+
+  /**
+   * Checks a full set of values: every parameter's rule, in this order, then the one rule that ties
+   * two of them (no {@code do_sample} with {@code num_beams > 1}).
+   *
+   * @param values every parameter's value ({@code null} only for {@link #SEED})
+   * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} naming the first broken rule
+   */
+  public static void checkAll(Function<GenerationParameter, Object> values) {
+    for (GenerationParameter p : values()) {
+      Object value = values.apply(p);
+      String violation = value == null ? null : p.violation(value, values);
+      if (violation != null) {
+        throw new EngineException(ErrorCode.INVALID_PARAMETER, violation);
+      }
+    }
+    int numBeams = (Integer) values.apply(NUM_BEAMS);
+    if ((Boolean) values.apply(DO_SAMPLE) && numBeams > 1) {
+      throw new EngineException(
+          ErrorCode.INVALID_PARAMETER,
+          "do_sample cannot be combined with num_beams > 1 (got num_beams "
+              + numBeams
+              + "): set num_beams to 1 to sample, or do_sample to false for beam search");
+    }
+  }
+
+  /**
+   * Checks one value on its own (a bound that is another parameter is not checked), as the logits
+   * processors do for the value they are given.
+   *
+   * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} naming the broken rule
+   */
+  public void check(Object value) {
+    String violation = violation(value, other -> null);
+    if (violation != null) {
+      throw new EngineException(ErrorCode.INVALID_PARAMETER, violation);
+    }
   }
 
   /** The Java types of the parameters' values. */

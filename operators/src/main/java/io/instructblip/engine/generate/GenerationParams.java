@@ -2,6 +2,7 @@ package io.instructblip.engine.generate;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationParameter;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +60,7 @@ public record GenerationParams(
       seed,
       numReturnSequences
     };
-    ParameterRules.check(p -> values[p.ordinal()]);
+    GenerationParameter.checkAll(p -> values[p.ordinal()]);
     Objects.requireNonNull(eosTokenIds, "eosTokenIds");
     if (eosTokenIds.isEmpty()) {
       throw ParameterRules.invalid(

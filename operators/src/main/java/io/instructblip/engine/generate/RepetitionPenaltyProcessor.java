@@ -15,7 +15,7 @@ public final class RepetitionPenaltyProcessor implements LogitsProcessor {
    *     nothing
    */
   public RepetitionPenaltyProcessor(double penalty) {
-    ParameterRules.check(GenerationParameter.REPETITION_PENALTY, penalty);
+    GenerationParameter.REPETITION_PENALTY.check(penalty);
     this.penalty = (float) penalty;
   }
 

@@ -11,7 +11,7 @@ public final class TemperatureProcessor implements LogitsProcessor {
    *     the scores, an infinite one makes every token alike); 1.0 changes nothing
    */
   public TemperatureProcessor(double temperature) {
-    ParameterRules.check(GenerationParameter.TEMPERATURE, temperature);
+    GenerationParameter.TEMPERATURE.check(temperature);
     this.temperature = (float) temperature;
   }
 

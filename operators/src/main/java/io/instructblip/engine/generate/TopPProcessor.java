@@ -16,7 +16,7 @@ public final class TopPProcessor implements LogitsProcessor {
    *     everything
    */
   public TopPProcessor(double topP) {
-    ParameterRules.check(GenerationParameter.TOP_P, topP);
+    GenerationParameter.TOP_P.check(topP);
     this.topP = topP;
   }
 

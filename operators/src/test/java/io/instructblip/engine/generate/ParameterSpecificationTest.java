@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.GenerationParameter;
 import java.lang.reflect.RecordComponent;
@@ -24,25 +25,40 @@ class ParameterSpecificationTest {
   @Test
   void theRecordsHaveOneComponentPerParameterInItsOrder() {
     List<String> spec = new ArrayList<>();
-    List<String> manifest = new ArrayList<>();
     for (GenerationParameter p : GenerationParameter.values()) {
       spec.add(camel(p.key()));
-      if (p.modelDefault()) {
-        manifest.add(camel(p.key()));
-      }
     }
     assertEquals(spec, names(GenerationOverrides.class));
     List<String> params = names(GenerationParams.class);
     assertEquals(spec, params.subList(0, spec.size()));
     assertEquals(List.of("eosTokenIds"), params.subList(spec.size(), params.size()));
-    assertEquals(manifest, names(GenerationDefaults.class));
   }
 
   @Test
   void theReferenceDefaultsAreInstructBlips() {
     assertEquals(
-        new GenerationDefaults(256, 1, 5, 1.0, 1.5, false, 1.0, 0, 0.9),
+        GenerationParamsTest.defaults(256, 1, 5, 1.0, 1.5, false, 1.0, 0, 0.9),
         GenerationDefaults.REFERENCE);
+    for (GenerationParameter p : GenerationParameter.values()) {
+      if (p.modelDefault()) {
+        assertEquals(p.referenceDefault(), GenerationDefaults.REFERENCE.get(p), p.key());
+      }
+    }
+    assertEquals(
+        List.of(
+            "max_new_tokens",
+            "min_new_tokens",
+            "num_beams",
+            "length_penalty",
+            "repetition_penalty",
+            "do_sample",
+            "temperature",
+            "top_k",
+            "top_p"),
+        Arrays.stream(GenerationParameter.values())
+            .filter(GenerationParameter::modelDefault)
+            .map(GenerationParameter::key)
+            .toList());
   }
 
   @Test
@@ -99,7 +115,7 @@ class ParameterSpecificationTest {
         assertThrows(
             EngineException.class,
             () ->
-                new GenerationDefaults(
+                GenerationParamsTest.defaults(
                     256, 1, 5, 1.0, 1.5, false, Double.POSITIVE_INFINITY, 0, 0.9));
     assertEquals(ErrorCode.MODEL_INVALID, e.code());
     assertEquals(

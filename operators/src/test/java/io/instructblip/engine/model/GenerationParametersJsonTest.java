@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.GenerationParameter;
-import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.generate.GenerationParams.SearchKind;
 import io.instructblip.engine.inference.RequestPreparer;
