@@ -283,21 +283,8 @@ public final class PipelineBench {
 
   /** The same request generating exactly {@code tokens} tokens. */
   private static PreparedRequest withLength(PreparedRequest p, int tokens) {
-    GenerationParams g = p.params();
     GenerationParams fixed =
-        new GenerationParams(
-            tokens,
-            tokens,
-            g.numBeams(),
-            g.lengthPenalty(),
-            g.repetitionPenalty(),
-            g.doSample(),
-            g.temperature(),
-            g.topK(),
-            g.topP(),
-            g.seed(),
-            g.numReturnSequences(),
-            g.eosTokenIds());
+        p.params().toBuilder().maxNewTokens(tokens).minNewTokens(tokens).build();
     return new PreparedRequest(
         p.id(),
         p.mode(),

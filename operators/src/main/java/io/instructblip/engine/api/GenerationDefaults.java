@@ -1,8 +1,7 @@
 package io.instructblip.engine.api;
 
 import java.io.Serializable;
-import java.util.EnumMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -26,9 +25,12 @@ public final class GenerationDefaults implements Serializable {
    */
   public static final GenerationDefaults REFERENCE = of(GenerationParameter::referenceDefault);
 
-  private final EnumMap<GenerationParameter, Object> values;
+  /**
+   * By {@link GenerationParameter#ordinal()}; {@code null} for the parameters a model does not set.
+   */
+  private final Object[] values;
 
-  private GenerationDefaults(EnumMap<GenerationParameter, Object> values) {
+  private GenerationDefaults(Object[] values) {
     this.values = values;
   }
 
@@ -39,11 +41,11 @@ public final class GenerationDefaults implements Serializable {
    * @throws EngineException {@link ErrorCode#MODEL_INVALID} when one breaks a rule
    */
   public static GenerationDefaults of(Function<GenerationParameter, Object> value) {
-    EnumMap<GenerationParameter, Object> values = new EnumMap<>(GenerationParameter.class);
+    Object[] values = new Object[GenerationParameter.values().length];
     for (GenerationParameter p : GenerationParameter.values()) {
       if (p.modelDefault()) {
         Object v = Objects.requireNonNull(value.apply(p), () -> p.key() + " has no default");
-        values.put(p, p.type().cast(v));
+        values[p.ordinal()] = p.type().cast(v);
       }
     }
     GenerationDefaults defaults = new GenerationDefaults(values);
@@ -63,25 +65,26 @@ public final class GenerationDefaults implements Serializable {
    * others ({@code seed}: none; {@code num_return_sequences}: 1).
    */
   public Object get(GenerationParameter p) {
-    return p.modelDefault() ? values.get(p) : p.referenceDefault();
+    return p.modelDefault() ? values[p.ordinal()] : p.referenceDefault();
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GenerationDefaults other && values.equals(other.values);
+    return o instanceof GenerationDefaults other && Arrays.equals(values, other.values);
   }
 
   @Override
   public int hashCode() {
-    return values.hashCode();
+    return Arrays.hashCode(values);
   }
 
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder("GenerationDefaults{");
-    for (Map.Entry<GenerationParameter, Object> e : values.entrySet()) {
-      out.append(out.length() > 19 ? ", " : "").append(e.getKey().key()).append('=');
-      out.append(e.getValue());
+    for (GenerationParameter p : GenerationParameter.values()) {
+      if (p.modelDefault()) {
+        out.append(out.length() > 19 ? ", " : "").append(p.key()).append('=').append(get(p));
+      }
     }
     return out.append('}').toString();
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationDefaults;
+import io.instructblip.engine.api.GenerationParameter;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,9 @@ class GenerationParamsTest {
     GenerationParams p =
         GenerationParams.builder(manifest).eosTokenIds(1, 7).maxNewTokens(12).seed(42).build();
     assertEquals(
-        new GenerationParams(12, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0, 42, 1, List.of(1, 7)), p);
+        List.of(12, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0, 42L, 1),
+        java.util.Arrays.stream(GenerationParameter.values()).map(p::get).toList());
+    assertEquals(List.of(1, 7), p.eosTokenIds());
     assertTrue(p.isEos(7));
     assertFalse(p.isEos(2));
     assertEquals(GenerationParams.SearchKind.GREEDY, p.searchKind());

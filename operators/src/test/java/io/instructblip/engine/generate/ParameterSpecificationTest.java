@@ -8,30 +8,31 @@ import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.GenerationParameter;
-import java.lang.reflect.RecordComponent;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * {@link GenerationParameter} is the one specification: the records follow it, the rules read as
- * they did, and no part of the engine accepts a value that a request is refused for.
+ * {@link GenerationParameter} is the one specification: the carriers hold every parameter by it,
+ * the rules read as they did, and no part of the engine accepts a value that a request is refused
+ * for.
  */
 class ParameterSpecificationTest {
 
+  /** Every value is held by its parameter, so a carrier cannot miss or misplace one. */
   @Test
-  void theRecordsHaveOneComponentPerParameterInItsOrder() {
-    List<String> spec = new ArrayList<>();
+  void theCarriersHoldEveryParameter() {
+    GenerationParams params = GenerationParams.builder().eosTokenIds(2).build();
+    GenerationOverrides overrides = GenerationOverrides.of(params::get);
     for (GenerationParameter p : GenerationParameter.values()) {
-      spec.add(camel(p.key()));
+      assertEquals(params.get(p), overrides.get(p), p.key());
+      assertEquals(p.type().javaType(), params.get(p).getClass(), p.key());
     }
-    assertEquals(spec, names(GenerationOverrides.class));
-    List<String> params = names(GenerationParams.class);
-    assertEquals(spec, params.subList(0, spec.size()));
-    assertEquals(List.of("eosTokenIds"), params.subList(spec.size(), params.size()));
+    assertEquals(
+        params,
+        GenerationParams.builder().eosTokenIds(2).set(GenerationParameter.SEED, 0L).build());
+    assertEquals(params, params.toBuilder().build());
   }
 
   @Test
@@ -147,23 +148,5 @@ class ParameterSpecificationTest {
 
   private static String refusal(Executable request) {
     return assertThrows(EngineException.class, request).getMessage();
-  }
-
-  private static List<String> names(Class<? extends Record> type) {
-    return Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).toList();
-  }
-
-  private static String camel(String key) {
-    StringBuilder out = new StringBuilder();
-    boolean upper = false;
-    for (char c : key.toLowerCase(Locale.ROOT).toCharArray()) {
-      if (c == '_') {
-        upper = true;
-      } else {
-        out.append(upper ? Character.toUpperCase(c) : c);
-        upper = false;
-      }
-    }
-    return out.toString();
   }
 }
