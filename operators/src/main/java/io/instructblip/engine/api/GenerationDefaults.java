@@ -1,7 +1,6 @@
 package io.instructblip.engine.api;
 
 import java.io.Serializable;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -25,12 +24,10 @@ public final class GenerationDefaults implements Serializable {
    */
   public static final GenerationDefaults REFERENCE = of(GenerationParameter::referenceDefault);
 
-  /**
-   * By {@link GenerationParameter#ordinal()}; {@code null} for the parameters a model does not set.
-   */
-  private final Object[] values;
+  /** The values, set for the parameters a model directory sets. */
+  private final GenerationOverrides values;
 
-  private GenerationDefaults(Object[] values) {
+  private GenerationDefaults(GenerationOverrides values) {
     this.values = values;
   }
 
@@ -41,14 +38,13 @@ public final class GenerationDefaults implements Serializable {
    * @throws EngineException {@link ErrorCode#MODEL_INVALID} when one breaks a rule
    */
   public static GenerationDefaults of(Function<GenerationParameter, Object> value) {
-    Object[] values = new Object[GenerationParameter.values().length];
+    GenerationOverrides.Builder values = GenerationOverrides.builder();
     for (GenerationParameter p : GenerationParameter.values()) {
       if (p.modelDefault()) {
-        Object v = Objects.requireNonNull(value.apply(p), () -> p.key() + " has no default");
-        values[p.ordinal()] = p.type().cast(v);
+        values.set(p, Objects.requireNonNull(value.apply(p), () -> p.key() + " has no default"));
       }
     }
-    GenerationDefaults defaults = new GenerationDefaults(values);
+    GenerationDefaults defaults = new GenerationDefaults(values.build());
     try {
       GenerationParameter.checkAll(defaults::get);
     } catch (EngineException e) {
@@ -65,27 +61,21 @@ public final class GenerationDefaults implements Serializable {
    * others ({@code seed}: none; {@code num_return_sequences}: 1).
    */
   public Object get(GenerationParameter p) {
-    return p.modelDefault() ? values[p.ordinal()] : p.referenceDefault();
+    return p.modelDefault() ? values.get(p) : p.referenceDefault();
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GenerationDefaults other && Arrays.equals(values, other.values);
+    return o instanceof GenerationDefaults other && values.equals(other.values);
   }
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(values);
+    return values.hashCode();
   }
 
   @Override
   public String toString() {
-    StringBuilder out = new StringBuilder("GenerationDefaults{");
-    for (GenerationParameter p : GenerationParameter.values()) {
-      if (p.modelDefault()) {
-        out.append(out.length() > 19 ? ", " : "").append(p.key()).append('=').append(get(p));
-      }
-    }
-    return out.append('}').toString();
+    return "GenerationDefaults" + values.toString().substring("GenerationOverrides".length());
   }
 }

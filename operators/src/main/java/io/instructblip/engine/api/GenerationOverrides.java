@@ -1,5 +1,6 @@
 package io.instructblip.engine.api;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -12,7 +13,8 @@ import java.util.function.Function;
  * GenerationOverrides o = GenerationOverrides.builder().numBeams(1).doSample(true).build();
  * }</pre>
  */
-public final class GenerationOverrides {
+public final class GenerationOverrides implements Serializable {
+  private static final long serialVersionUID = 1L;
 
   /** No overrides: every parameter comes from the model directory. */
   public static final GenerationOverrides NONE = builder().build();
