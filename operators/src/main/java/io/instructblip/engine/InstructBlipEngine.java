@@ -239,15 +239,19 @@ public final class InstructBlipEngine implements AutoCloseable {
       }
     }
     GenerationLoop<?> loop = newGenerationLoop();
-    while (!scheduler.isIdle()) {
-      List<GenerationLoop.Job> joining = new ArrayList<>();
-      scheduler.admit().forEach(entry -> joining.add(entry.payload()));
-      List<EngineOutcome> done = new ArrayList<>(loop.admit(joining));
-      done.addAll(loop.step());
-      for (EngineOutcome r : done) {
-        scheduler.finish(r.id());
-        results[positionOf.get(r.id())] = r;
+    try {
+      while (!scheduler.isIdle()) {
+        List<GenerationLoop.Job> joining = new ArrayList<>();
+        scheduler.admit().forEach(entry -> joining.add(entry.payload()));
+        List<EngineOutcome> done = new ArrayList<>(loop.admit(joining));
+        done.addAll(loop.step());
+        for (EngineOutcome r : done) {
+          scheduler.finish(r.id());
+          results[positionOf.get(r.id())] = r;
+        }
       }
+    } finally {
+      loop.close();
     }
   }
 

@@ -8,9 +8,11 @@ import io.instructblip.engine.inference.GenerationLoop;
 import io.instructblip.engine.inference.PreparedRequest;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.ModelManifest;
+import io.instructblip.engine.model.OrtRunTime;
 import io.instructblip.engine.stage.KvStorage;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -89,7 +91,8 @@ public final class EngineBench {
     }
     out.println(
         "== decode, tokens/s by running sequences (greedy, one step = one token each), by KV cache"
-            + " storage (native: the default backend; heap: the fallback)");
+            + " storage (native: the default backend; native-repack: native, packing every step"
+            + " instead of carrying the last step's presents; heap: the fallback)");
     for (int sequences : decodeSequences) {
       List<GenerationLoop.Job> jobs = decodeJobs(sequences);
       List<Measurement> steps =
@@ -97,7 +100,8 @@ public final class EngineBench {
               "decode step x" + sequences,
               storages,
               Collections.nCopies(storages.size(), jobs),
-              new long[storages.size()]);
+              new long[storages.size()],
+              new double[storages.size()]);
       for (int k = 0; k < storages.size(); k++) {
         out.printf(
             Locale.ROOT,
@@ -110,8 +114,8 @@ public final class EngineBench {
       out.flush();
     }
     out.println(
-        "== one decode step (1 sequence) by context length, and the bytes it copies between the"
-            + " Java heap and ONNX Runtime");
+        "== one decode step (1 sequence) by context length, the bytes it copies between the"
+            + " Java heap and ONNX Runtime, and its median time inside ONNX Runtime's runs");
     // every context and backend stepped in turn, so that the ratios compare the same load
     List<KvStorage> loopStorages = new ArrayList<>();
     List<List<GenerationLoop.Job>> loopJobs = new ArrayList<>();
@@ -123,8 +127,9 @@ public final class EngineBench {
       }
     }
     long[] hostBytes = new long[loopStorages.size()];
+    double[] ortMillis = new double[loopStorages.size()];
     List<Measurement> steps =
-        interleaved("decode step by context", loopStorages, loopJobs, hostBytes);
+        interleaved("decode step by context", loopStorages, loopJobs, hostBytes, ortMillis);
     Map<KvStorage, Double> first = new EnumMap<>(KvStorage.class);
     Map<KvStorage, Double> last = new EnumMap<>(KvStorage.class);
     for (int k = 0; k < loopStorages.size(); k++) {
@@ -133,11 +138,12 @@ public final class EngineBench {
       last.put(storage, steps.get(k).median());
       out.printf(
           Locale.ROOT,
-          "[%s] context %d: step %.2f ms, host bytes/step %d%n",
+          "[%s] context %d: step %.2f ms, host bytes/step %d, in ONNX Runtime %.2f ms%n",
           storage.wireName(),
           contexts[k / storages.size()],
           steps.get(k).median(),
-          hostBytes[k]);
+          hostBytes[k],
+          ortMillis[k]);
     }
     for (KvStorage storage : storages) {
       out.printf(
@@ -154,22 +160,36 @@ public final class EngineBench {
   /**
    * Loop k runs {@code jobs.get(k)} with its KV caches in {@code storages.get(k)}; the loops are
    * stepped in turn run after run so that they see the same machine load; {@code hostBytes[k]} gets
-   * the host bytes of loop k's last step.
+   * the host bytes of loop k's last step, {@code ortMillis[k]} the median time of its measured
+   * steps inside ONNX Runtime's session runs.
    */
   private List<Measurement> interleaved(
       String name,
       List<KvStorage> storages,
       List<List<GenerationLoop.Job>> jobs,
-      long[] hostBytes) {
+      long[] hostBytes,
+      double[] ortMillis) {
     List<GenerationLoop<?>> loops = new ArrayList<>();
     List<Runnable> steps = new ArrayList<>();
+    double[][] ort = new double[storages.size()][warmup + runs];
     for (int k = 0; k < storages.size(); k++) {
       GenerationLoop<?> loop = engine.newGenerationLoop(storages.get(k));
       check(loop.admit(jobs.get(k)));
       loops.add(loop);
-      steps.add(() -> check(loop.step()));
+      double[] times = ort[k];
+      int[] done = {0};
+      steps.add(
+          () -> {
+            long before = OrtRunTime.nanos();
+            check(loop.step());
+            times[done[0]++] = (OrtRunTime.nanos() - before) / 1e6;
+          });
     }
     List<Measurement> result = Measurement.interleaved(name, warmup, runs, steps);
+    for (int k = 0; k < loops.size(); k++) {
+      ortMillis[k] =
+          new Measurement(name, sorted(Arrays.copyOfRange(ort[k], warmup, warmup + runs))).median();
+    }
     for (int k = 0; k < loops.size(); k++) {
       if (loops.get(k).runningSequences() != jobs.get(k).size()) {
         throw new IllegalStateException("a benchmark sequence stopped early");
@@ -178,6 +198,11 @@ public final class EngineBench {
       loops.get(k).close();
     }
     return result;
+  }
+
+  private static double[] sorted(double[] values) {
+    Arrays.sort(values);
+    return values;
   }
 
   /** {@code sequences} greedy jobs that run for the whole measurement. */

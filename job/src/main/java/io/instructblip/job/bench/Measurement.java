@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 
 /**
  * Repeated timings of one operation after warm-up: median and spread in milliseconds. A benchmark
@@ -31,16 +32,22 @@ public record Measurement(String name, double[] millis) {
 
   /**
    * Times several actions in turn, run after run ({@code warmup} rounds unmeasured), so that they
-   * see the same machine load: one measurement per action, named {@code name [k]}.
+   * see the same machine load: one measurement per action, named {@code name [k]}. Each round runs
+   * the actions in a new order (a seeded shuffle), so that no action always follows the same one
+   * (e.g. one that leaves the caches cold) or always runs first.
    */
   public static List<Measurement> interleaved(
       String name, int warmup, int runs, List<Runnable> actions) {
+    int n = actions.size();
+    SplittableRandom random = new SplittableRandom(1);
     for (int i = 0; i < warmup; i++) {
-      actions.forEach(Runnable::run);
+      for (int k : shuffled(n, random)) {
+        actions.get(k).run();
+      }
     }
-    double[][] millis = new double[actions.size()][runs];
+    double[][] millis = new double[n][runs];
     for (int i = 0; i < runs; i++) {
-      for (int k = 0; k < actions.size(); k++) {
+      for (int k : shuffled(n, random)) {
         long start = System.nanoTime();
         actions.get(k).run();
         millis[k][i] = (System.nanoTime() - start) / 1e6;
@@ -52,6 +59,17 @@ public record Measurement(String name, double[] millis) {
       result.add(new Measurement(name + " [" + k + "]", millis[k]));
     }
     return result;
+  }
+
+  /** {@code 0 .. n-1} in a random order (Fisher-Yates). */
+  private static int[] shuffled(int n, SplittableRandom random) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      int j = random.nextInt(i + 1);
+      order[i] = order[j];
+      order[j] = i;
+    }
+    return order;
   }
 
   /** The median run, in milliseconds. */

@@ -135,10 +135,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--kv-cache",
       split = ",",
-      defaultValue = "native,heap",
+      defaultValue = "native,native-repack,heap",
       description =
-          "engine: KV cache storages to compare, native (the default backend) and/or heap (the"
-              + " fallback) (default: ${DEFAULT-VALUE}).")
+          "engine: KV cache storages to compare: native (the default backend), native-repack"
+              + " (native, packing every step instead of carrying the last step's presents)"
+              + " and/or heap (the fallback) (default: ${DEFAULT-VALUE}).")
   List<String> kvCaches;
 
   @Option(

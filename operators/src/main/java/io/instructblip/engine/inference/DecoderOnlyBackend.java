@@ -2,16 +2,21 @@ package io.instructblip.engine.inference;
 
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.DecoderOnlyLlm;
+import io.instructblip.engine.stage.KvCarry;
 import io.instructblip.engine.stage.SequenceKv;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** {@link LlmBackend} for decoder-only LLMs (Vicuna / LLaMA): one KV cache per sequence. */
-final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
+/**
+ * {@link LlmBackend} for decoder-only LLMs (Vicuna / LLaMA): one KV cache per sequence, and the
+ * loop's {@link KvCarry} for the packed batch of the last step.
+ */
+final class DecoderOnlyBackend extends CarryingBackend<SequenceKv> {
   private final DecoderOnlyLlm llm;
 
   DecoderOnlyBackend(DecoderOnlyLlm llm) {
+    super(llm.newCarry());
     this.llm = llm;
   }
 
@@ -31,7 +36,7 @@ final class DecoderOnlyBackend implements LlmBackend<SequenceKv> {
     for (int i = 0; i < states.size(); i++) {
       inputs.add(new DecoderOnlyLlm.StepInput(states.get(i), tokens.get(i)));
     }
-    return llm.step(inputs);
+    return llm.step(inputs, carry);
   }
 
   @Override

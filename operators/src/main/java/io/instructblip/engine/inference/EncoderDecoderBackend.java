@@ -3,18 +3,21 @@ package io.instructblip.engine.inference;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.stage.EncoderDecoderLlm;
 import io.instructblip.engine.stage.EncoderDecoderState;
+import io.instructblip.engine.stage.KvCarry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * {@link LlmBackend} for encoder-decoder LLMs (FlanT5): the encoder runs once per sequence, the
- * decoder keeps a self-attention cache per row and shares the sequence's cross-attention cache.
+ * decoder keeps a self-attention cache per row and shares the sequence's cross-attention cache; the
+ * loop's {@link KvCarry} holds the packed batch of the last step.
  */
-final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
+final class EncoderDecoderBackend extends CarryingBackend<EncoderDecoderState> {
   private final EncoderDecoderLlm llm;
 
   EncoderDecoderBackend(EncoderDecoderLlm llm) {
+    super(llm.newCarry());
     this.llm = llm;
   }
 
@@ -34,7 +37,7 @@ final class EncoderDecoderBackend implements LlmBackend<EncoderDecoderState> {
     for (int i = 0; i < states.size(); i++) {
       inputs.add(new EncoderDecoderLlm.StepInput(states.get(i), tokens.get(i)));
     }
-    return llm.step(inputs);
+    return llm.step(inputs, carry);
   }
 
   @Override

@@ -296,12 +296,20 @@ public final class GenerationLoop<S> {
         });
   }
 
-  /** Drops every running sequence and frees their model state (the stage closes). */
+  /** The steps so far that fed the previous step's presents back instead of packing. */
+  long carriedSteps() {
+    return backend.carriedSteps();
+  }
+
+  /**
+   * Drops every running sequence and frees their model state and the backend's (the stage closes).
+   */
   public void close() {
     for (Running<S> r : running) {
       backend.release(r.state);
     }
     running.clear();
+    backend.close();
   }
 
   private List<FloatTensor> inputsEmbeds(List<Job> jobs) {

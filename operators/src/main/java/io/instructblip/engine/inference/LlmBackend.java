@@ -31,6 +31,20 @@ public interface LlmBackend<S> {
    */
   void release(S state);
 
+  /**
+   * Frees what the backend keeps between steps beyond the states (e.g. the packed batch of the last
+   * step); it allocates again if used later.
+   */
+  default void close() {}
+
+  /**
+   * The decode steps so far that fed the previous step's presents back instead of packing the batch
+   * (0 for a backend that always packs).
+   */
+  default long carriedSteps() {
+    return 0;
+  }
+
   /** Replaces the rows of {@code state} by the given rows of it (beam parents), in place. */
   void reorder(S state, int[] parentRows);
 

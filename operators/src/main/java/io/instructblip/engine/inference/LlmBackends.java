@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlmBackends {
   /**
-   * JVM system property that picks the KV cache storage by hand: {@code native} or {@code heap}.
+   * JVM system property that picks the KV cache storage by hand: {@code native}, {@code
+   * native-repack} (native, without carrying a step's presents over: every step packs) or {@code
+   * heap}.
    */
   public static final String STORAGE_PROPERTY = "instructblip.llm.kv-cache";
 
@@ -83,7 +85,8 @@ public final class LlmBackends {
     String problem = nativeProblem();
     if (problem == null) {
       LOG.info(
-          "LLM KV cache: native (kept in ONNX Runtime's host memory between steps; {})",
+          "LLM KV cache: native (kept in ONNX Runtime's host memory between steps, a step's"
+              + " presents fed back as the next step's pasts while the batch is unchanged; {})",
           NativeTensor.freesEagerly()
               ? "freed when a sequence leaves"
               : "freed at garbage collection: sun.misc.Unsafe is not available");

@@ -264,7 +264,14 @@ public final class StageSession implements AutoCloseable {
       for (Map.Entry<String, NativeTensor> entry : pinned.entrySet()) {
         pinnedOutputs.put(entry.getKey(), wrap(entry.getValue()));
       }
-      try (OrtSession.Result result = session.run(created, wanted, pinnedOutputs)) {
+      long started = System.nanoTime();
+      OrtSession.Result ran;
+      try {
+        ran = session.run(created, wanted, pinnedOutputs);
+      } finally {
+        OrtRunTime.add(System.nanoTime() - started);
+      }
+      try (OrtSession.Result result = ran) {
         Map<String, FloatTensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> entry : result) {
           if (!pinned.containsKey(entry.getKey())) {

@@ -103,7 +103,7 @@ public final class DecoderOnlyLlm {
       caches.add(cache);
       segments.add(new Segment(cache, 0, embeds));
     }
-    try (Packed packed = run(segments, true)) {
+    try (Packed packed = run(segments, true, null)) {
       List<float[]> logits = new ArrayList<>(segments.size());
       for (int b = 0; b < segments.size(); b++) {
         logits.add(packed.logitsAt(b, segments.get(b).newLength() - 1));
@@ -130,10 +130,27 @@ public final class DecoderOnlyLlm {
   }
 
   /**
+   * A carry for one generation loop's steps ({@link #step(List, KvCarry)}): enabled for {@link
+   * KvStorage#NATIVE}, where it feeds a step's presents back as the next step's pasts while the
+   * batch does not change.
+   */
+  public KvCarry newCarry() {
+    return new KvCarry(storage == KvStorage.NATIVE, kvType, 2 * llm.numLayers());
+  }
+
+  /**
    * Runs one decode step for every row of every given sequence in one batch, appends the new
    * position to each cache and returns, per input, the logits of each row ({@code [rows][V]}).
    */
   public List<float[][]> step(List<StepInput> inputs) {
+    return step(inputs, null);
+  }
+
+  /**
+   * {@link #step(List)} with the pasts taken from {@code carry} when it holds the presents of the
+   * previous step over the same rows (else packed into it), and the presents written into it.
+   */
+  public List<float[][]> step(List<StepInput> inputs, KvCarry carry) {
     Set<SequenceKv> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     int totalRows = 0;
     for (StepInput input : inputs) {
@@ -159,7 +176,8 @@ public final class DecoderOnlyLlm {
         targets.add(input.cache());
       }
     }
-    try (Packed packed = run(segments, true)) {
+    KvCarry active = carry != null && carry.enabled() ? carry : null;
+    try (Packed packed = run(segments, true, active)) {
       List<float[][]> result = new ArrayList<>(inputs.size());
       int b = 0;
       for (StepInput input : inputs) {
@@ -170,8 +188,19 @@ public final class DecoderOnlyLlm {
         result.add(rows);
       }
       packed.appendNew(segments, targets);
+      if (active != null) {
+        active.record(targets, rows(segments), packed.past + 1);
+      }
       return result;
     }
+  }
+
+  private static int[] rows(List<Segment> segments) {
+    int[] rows = new int[segments.size()];
+    for (int b = 0; b < rows.length; b++) {
+      rows[b] = segments.get(b).row();
+    }
+    return rows;
   }
 
   /**
@@ -193,7 +222,7 @@ public final class DecoderOnlyLlm {
     for (FloatTensor embed : embeds) {
       segments.add(new Segment(prefix, row, embed));
     }
-    try (Packed packed = run(segments, false)) {
+    try (Packed packed = run(segments, false, null)) {
       List<FloatTensor> result = new ArrayList<>(continuations.length);
       for (int b = 0; b < segments.size(); b++) {
         result.add(packed.logitsRows(b, segments.get(b).newLength()));
@@ -213,7 +242,12 @@ public final class DecoderOnlyLlm {
     }
   }
 
-  private Packed run(List<Segment> segments, boolean wantPresent) {
+  /**
+   * Packs and runs one batch; with a {@code carry} (decode steps, one new position per row) the
+   * pasts come from it, packed into it only when it does not hold them, and the presents go into
+   * it.
+   */
+  private Packed run(List<Segment> segments, boolean wantPresent, KvCarry carry) {
     if (segments.isEmpty()) {
       throw new IllegalArgumentException("nothing to run");
     }
@@ -244,6 +278,9 @@ public final class DecoderOnlyLlm {
       width = Math.max(width, segment.newLength());
     }
     int total = past + width;
+    boolean carried =
+        carry != null
+            && carry.carries(segments.stream().map(Segment::cache).toList(), rows(segments), past);
     float[] embeds = new float[batch * width * hidden];
     long[] positions = new long[batch * width];
     Map<String, HostTensor> feeds = new HashMap<>();
@@ -271,9 +308,12 @@ public final class DecoderOnlyLlm {
       for (int layer = 0; layer < llm.numLayers(); layer++) {
         for (boolean value : new boolean[] {false, true}) {
           String name = kvName("past_key_values", layer, value);
-          HostTensor data = storage.batch(name, kvType, batch, heads, past, headDim);
+          HostTensor data =
+              carry == null
+                  ? storage.batch(name, kvType, batch, heads, past, headDim)
+                  : carry.past(carryIndex(layer, value), batch, heads, past, headDim);
           feeds.put(name, data);
-          for (int b = 0; b < batch; b++) {
+          for (int b = 0; b < batch && !carried; b++) {
             Segment segment = segments.get(b);
             segment.cache().writePast(layer, value, segment.row(), data, b);
           }
@@ -282,7 +322,13 @@ public final class DecoderOnlyLlm {
       if (wantPresent) {
         for (int layer = 0; layer < llm.numLayers(); layer++) {
           for (boolean value : new boolean[] {false, true}) {
-            outputs.request(kvName("present", layer, value), batch, heads, total, headDim);
+            String name = kvName("present", layer, value);
+            if (carry == null) {
+              outputs.request(name, batch, heads, total, headDim);
+            } else {
+              outputs.pin(
+                  name, carry.present(carryIndex(layer, value), batch, heads, total, headDim));
+            }
           }
         }
       }
@@ -301,7 +347,7 @@ public final class DecoderOnlyLlm {
    * native storage (it grows with the context, so it does not go through a heap array).
    */
   static HostTensor attentionMask(KvStorage storage, int batch, int total) {
-    return storage == KvStorage.NATIVE
+    return storage.isNative()
         ? NativeTensor.allocate(OnnxJavaType.INT64, batch, total)
         : new LongTensor(new int[] {batch, total}, new long[batch * total]);
   }
@@ -315,6 +361,11 @@ public final class DecoderOnlyLlm {
     } else {
       Arrays.fill(((LongTensor) mask).data(), from, to, 1L);
     }
+  }
+
+  /** The index of a layer's key or value among a {@link KvCarry}'s tensors. */
+  static int carryIndex(int layer, boolean value) {
+    return 2 * layer + (value ? 1 : 0);
   }
 
   static String kvName(String prefix, int layer, boolean value) {

@@ -198,10 +198,29 @@ public final class EncoderDecoderLlm {
   }
 
   /**
+   * A carry for one generation loop's steps ({@link #step(List, KvCarry)}): enabled for {@link
+   * KvStorage#NATIVE}, where it feeds a step's presents back as the next step's pasts, and keeps
+   * the packed cross caches, while the batch does not change.
+   */
+  public KvCarry newCarry() {
+    return new KvCarry(storage == KvStorage.NATIVE, kvType, 2 * llm.numLayers());
+  }
+
+  /**
    * Runs one decode step for every row of every given sequence in one batch, appends the new
    * position to each self cache and returns, per input, the logits of each row ({@code [rows][V]}).
    */
   public List<float[][]> step(List<StepInput> inputs) {
+    return step(inputs, null);
+  }
+
+  /**
+   * {@link #step(List)} with the self-attention pasts and the packed cross caches taken from {@code
+   * carry} when it holds those of the previous step over the same rows (else packed into it), and
+   * the presents written into it.
+   */
+  public List<float[][]> step(List<StepInput> inputs, KvCarry carry) {
+    KvCarry active = carry != null && carry.enabled() ? carry : null;
     if (inputs.isEmpty()) {
       throw new IllegalArgumentException("nothing to run");
     }
@@ -225,6 +244,15 @@ public final class EncoderDecoderLlm {
           "a decoder sequence would exceed llm.max_positions " + llm.maxPositions());
     }
     int total = past + 1;
+    List<SequenceKv> selves = new ArrayList<>(batch);
+    int[] rows = new int[batch];
+    for (StepInput input : inputs) {
+      for (int row = 0; row < input.state().rows(); row++) {
+        rows[selves.size()] = row;
+        selves.add(input.state().self());
+      }
+    }
+    boolean carried = active != null && active.carries(selves, rows, past);
     long[] ids = new long[batch];
     Map<String, HostTensor> feeds = new HashMap<>();
     KvOutputs presents = new KvOutputs(storage, kvType);
@@ -248,22 +276,33 @@ public final class EncoderDecoderLlm {
       int headDim = llm.headDim();
       for (int layer = 0; layer < llm.numLayers(); layer++) {
         for (boolean value : new boolean[] {false, true}) {
+          int k = DecoderOnlyLlm.carryIndex(layer, value);
           String pastName = DecoderOnlyLlm.kvName("past_key_values", layer, value);
-          HostTensor pastData = storage.batch(pastName, kvType, batch, heads, past, headDim);
+          HostTensor pastData =
+              active == null
+                  ? storage.batch(pastName, kvType, batch, heads, past, headDim)
+                  : active.past(k, batch, heads, past, headDim);
           feeds.put(pastName, pastData);
           String crossName = DecoderOnlyLlm.kvName("cross", layer, value);
-          HostTensor crossData = storage.batch(crossName, kvType, batch, heads, encoded, headDim);
+          HostTensor crossData =
+              active == null
+                  ? storage.batch(crossName, kvType, batch, heads, encoded, headDim)
+                  : active.cross(k, batch, heads, encoded, headDim);
           feeds.put(crossName, crossData);
           b = 0;
           for (StepInput input : inputs) {
             EncoderDecoderState state = input.state();
-            for (int row = 0; row < state.rows(); row++, b++) {
+            for (int row = 0; row < state.rows() && !carried; row++, b++) {
               state.self().writePast(layer, value, row, pastData, b);
               state.cross().writePadded(layer, value, crossData, b);
             }
           }
-          presents.request(
-              DecoderOnlyLlm.kvName("present", layer, value), batch, heads, total, headDim);
+          String presentName = DecoderOnlyLlm.kvName("present", layer, value);
+          if (active == null) {
+            presents.request(presentName, batch, heads, total, headDim);
+          } else {
+            presents.pin(presentName, active.present(k, batch, heads, total, headDim));
+          }
         }
       }
       float[] logits = presents.run(decoder, feeds).data();
@@ -272,10 +311,10 @@ public final class EncoderDecoderLlm {
       b = 0;
       for (StepInput input : inputs) {
         SequenceKv self = input.state().self();
-        float[][] rows = new float[self.rows()][];
+        float[][] logitRows = new float[self.rows()][];
         self.reserve(1);
         for (int row = 0; row < self.rows(); row++, b++) {
-          rows[row] = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
+          logitRows[row] = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
           for (int layer = 0; layer < llm.numLayers(); layer++) {
             for (boolean value : new boolean[] {false, true}) {
               self.writeNew(
@@ -290,7 +329,10 @@ public final class EncoderDecoderLlm {
           }
         }
         self.commit(1);
-        result.add(rows);
+        result.add(logitRows);
+      }
+      if (active != null) {
+        active.record(selves, rows, total);
       }
       return result;
     } finally {

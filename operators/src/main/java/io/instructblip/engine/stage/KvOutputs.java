@@ -29,13 +29,21 @@ final class KvOutputs implements AutoCloseable {
 
   /** Asks for KV output {@code name} of the given shape. */
   void request(String name, int... shape) {
-    if (storage == KvStorage.NATIVE) {
+    if (storage.isNative()) {
       NativeTensor tensor = (NativeTensor) storage.batch(name, type, shape);
       pinned.put(name, tensor);
       outputs.put(name, tensor);
     } else {
       wanted.add(name);
     }
+  }
+
+  /**
+   * Has ONNX Runtime write KV output {@code name} in place into {@code tensor} (not freed here).
+   */
+  void pin(String name, NativeTensor tensor) {
+    pinned.put(name, tensor);
+    outputs.put(name, tensor);
   }
 
   /** Runs {@code session} and returns the logits; the KV outputs are then {@link #get}. */

@@ -26,6 +26,8 @@ public final class SequenceKv implements AutoCloseable {
   private int length;
   private int capacity;
   private boolean closed;
+  // changes whenever positions are appended, rows reordered or the cache closed (see KvCarry)
+  private long version;
   // [layer][row]
   private KvBlock[][] keys;
   private KvBlock[][] values;
@@ -177,6 +179,10 @@ public final class SequenceKv implements AutoCloseable {
    */
   public void reorder(int[] rowIndices) {
     checkRows(rowIndices);
+    if (isIdentity(rowIndices)) {
+      return;
+    }
+    version++;
     boolean[] moved = new boolean[rows()];
     KvBlock[][] newKeys = new KvBlock[layers][rowIndices.length];
     KvBlock[][] newValues = new KvBlock[layers][rowIndices.length];
@@ -201,6 +207,18 @@ public final class SequenceKv implements AutoCloseable {
     }
     keys = newKeys;
     values = newValues;
+  }
+
+  private boolean isIdentity(int[] rowIndices) {
+    if (rowIndices.length != rows()) {
+      return false;
+    }
+    for (int i = 0; i < rowIndices.length; i++) {
+      if (rowIndices[i] != i) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** An independent copy. */
@@ -251,6 +269,7 @@ public final class SequenceKv implements AutoCloseable {
       return;
     }
     closed = true;
+    version++;
     for (int layer = 0; layer < layers; layer++) {
       for (int row = 0; row < rows(); row++) {
         keys[layer][row].free();
@@ -304,6 +323,12 @@ public final class SequenceKv implements AutoCloseable {
   /** Records {@code n} appended positions. */
   void commit(int n) {
     length += n;
+    version++;
+  }
+
+  /** Changes whenever the content changes other than by growing capacity. */
+  long version() {
+    return version;
   }
 
   @Override

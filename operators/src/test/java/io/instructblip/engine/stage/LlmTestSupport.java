@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.model.FloatTensor;
+import io.instructblip.engine.model.ModelDirectory;
+import io.instructblip.engine.model.ModelFixtures;
+import io.instructblip.engine.model.ModelSessions;
+import io.instructblip.engine.model.SessionSettings;
 import java.util.Random;
 
 /** Helpers shared by the LLM state tests. */
@@ -11,6 +15,13 @@ final class LlmTestSupport {
   static final float TOLERANCE = 1e-4f;
 
   private LlmTestSupport() {}
+
+  /** The sessions of a committed fixture model, one ONNX Runtime thread each. */
+  static ModelSessions openFixture(String name) {
+    return ModelSessions.open(
+        ModelDirectory.open(ModelFixtures.modelDir(name)),
+        SessionSettings.builder().intraOpThreads(1).build());
+  }
 
   static FloatTensor randomEmbeds(Random random, int length, int hidden) {
     float[] data = new float[length * hidden];

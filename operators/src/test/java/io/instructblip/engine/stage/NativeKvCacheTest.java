@@ -8,16 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OnnxJavaType;
 import io.instructblip.engine.model.FloatTensor;
 import io.instructblip.engine.model.HostTraffic;
-import io.instructblip.engine.model.ModelDirectory;
-import io.instructblip.engine.model.ModelFixtures;
 import io.instructblip.engine.model.ModelSessions;
 import io.instructblip.engine.model.NativeTensor;
-import io.instructblip.engine.model.SessionSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,30 +20,7 @@ import org.junit.jupiter.api.Test;
  * bit for bit through joins, forks and leaves, per-step host traffic that does not grow with the
  * context, fp16 caches kept in fp16, and native memory given back when caches close.
  */
-class NativeKvCacheTest {
-  private static ModelSessions vicuna;
-  private static ModelSessions flant5;
-  private static ModelSessions vicunaFp16;
-
-  @BeforeAll
-  static void open() {
-    SessionSettings settings = SessionSettings.builder().intraOpThreads(1).build();
-    vicuna =
-        ModelSessions.open(ModelDirectory.open(ModelFixtures.modelDir("tiny-vicuna")), settings);
-    flant5 =
-        ModelSessions.open(ModelDirectory.open(ModelFixtures.modelDir("tiny-flant5")), settings);
-    vicunaFp16 =
-        ModelSessions.open(
-            ModelDirectory.open(ModelFixtures.modelDir("tiny-vicuna-fp16")), settings);
-  }
-
-  @AfterAll
-  static void close() {
-    vicuna.close();
-    flant5.close();
-    vicunaFp16.close();
-  }
-
+class NativeKvCacheTest extends TinyLlmSessions {
   /** Two sequences of different lengths, one forked into 3 beams, 5 steps; all logits in order. */
   private static List<float[]> decoderOnlyRun(DecoderOnlyLlm llm) {
     int hidden = vicuna.manifest().llm().hiddenSize();
