@@ -23,6 +23,8 @@ GOOD_IMAGES = (
     "two-frames.gif",
     "rgb.bmp",
     "lossless.webp",
+    "lossy.webp",
+    "lossy-alpha.webp",
 )
 BAD_IMAGES = {
     "truncated.jpg": "a baseline JPEG cut after 60% of its bytes",
@@ -111,6 +113,14 @@ def image_bytes():
     files["empty.png"] = b""
     files["garbage.bin"] = rng.integers(0, 256, size=257, dtype=np.uint8).tobytes()
     files["huge-header.png"] = _huge_header_png()
+    # Lossy WebP (VP8, 4:2:0 chroma) decoded as libwebp does: fancy chroma upsampling. Drawn after every other image,
+    # so that the older fixtures stay byte-identical. The second has odd sides and an alpha channel (VP8X + ALPH).
+    files["lossy.webp"] = _save(
+        Image.fromarray(_u8(_pattern(rng, 300, 200, 3)), "RGB"), format="WEBP", quality=80, method=4
+    )
+    files["lossy-alpha.webp"] = _save(
+        Image.fromarray(_u8(_pattern(rng, 123, 77, 4)), "RGBA"), format="WEBP", quality=70, method=4
+    )
     return files
 
 

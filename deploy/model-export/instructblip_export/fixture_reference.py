@@ -37,6 +37,8 @@ CASES = (
         _params(12, 1, 1, 1.0, 1.5),
         ["blue", "white clouds", "dark"],
     ),
+    # Lossy WebP (VP8): Pillow decodes it with libwebp's fancy chroma upsampling, which the engine must match.
+    ("greedy_lossy_webp", ["lossy.webp"], "What is in the image?", _params(12, 1, 1, 1.0, 1.5), None),
 )
 
 

@@ -41,6 +41,7 @@ def write_preprocess_goldens(out_dir, sizes=PREPROCESS_SIZES):
     """golden/preprocess.json and one PNG per (good image, size); returns the JSON object."""
     cases = []
     bad = []
+    decoded = []
     for name in fixture_images.GOOD_IMAGES:
         img = preprocess.open_image(os.path.join(out_dir, "images", name))
         for size in sizes:
@@ -50,12 +51,20 @@ def write_preprocess_goldens(out_dir, sizes=PREPROCESS_SIZES):
             os.makedirs(os.path.dirname(path), exist_ok=True)
             Image.fromarray(resized, "RGB").save(path, format="PNG", optimize=False, compress_level=9)
             cases.append({"image": f"images/{name}", "size": size, "resized": rel, "oriented_size": list(img.size)})
+        if name.endswith(".webp"):
+            # The decoded pixels themselves, so that the decoder is checked exactly, before any resize.
+            rel = f"golden/decoded/{name.replace('.', '_')}.png"
+            path = os.path.join(out_dir, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            Image.fromarray(np.asarray(img), "RGB").save(path, format="PNG", optimize=False, compress_level=9)
+            decoded.append({"image": f"images/{name}", "decoded": rel})
     for name, why in fixture_images.BAD_IMAGES.items():
         bad.append({"image": f"images/{name}", "why": why})
     doc = {
         "note": "resized = PIL convert('RGB') after EXIF orientation, then resize((size, size), BICUBIC); "
-        "oriented_size = [width, height] after orientation",
+        "oriented_size = [width, height] after orientation; decoded = the full-size RGB after decoding",
         "cases": cases,
+        "decoded": decoded,
         "bad_images": bad,
     }
     golden.write_json(os.path.join(out_dir, "golden", "preprocess.json"), doc, indent=1)

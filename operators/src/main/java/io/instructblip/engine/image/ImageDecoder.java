@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -82,6 +83,15 @@ public final class ImageDecoder {
   private BufferedImage decodePixels(byte[] bytes, ImageFormat format) {
     ImageReader reader = null;
     try (ImageInputStream input = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      if (format == ImageFormat.WEBP) {
+        // Still lossy WebP: decoded bit-exactly as libwebp (see LossyWebp); lossless and animated
+        // WebP go through the TwelveMonkeys reader below.
+        Optional<LossyWebp.Frame> lossy = LossyWebp.find(bytes);
+        if (lossy.isPresent()) {
+          checkPixelLimit(lossy.get().width(), lossy.get().height(), format);
+          return LossyWebp.decode(bytes, lossy.get());
+        }
+      }
       reader = ImageReaderFactory.create(format);
       reader.setInput(input, true, true);
       GifScreen screen = format == ImageFormat.GIF ? GifScreen.of(reader) : null;

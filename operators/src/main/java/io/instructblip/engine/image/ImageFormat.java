@@ -15,7 +15,10 @@ public enum ImageFormat {
   GIF("gif"),
   /** BMP, decoded by the JDK. */
   BMP("bmp"),
-  /** WebP (lossy and lossless), decoded by TwelveMonkeys imageio-webp. */
+  /**
+   * WebP: still lossy WebP by this package's own VP8 decoder, bit-exact with libwebp ({@link
+   * LossyWebp}); lossless and animated WebP by TwelveMonkeys imageio-webp.
+   */
   WEBP("webp");
 
   /** What the error message lists when the bytes are none of these formats. */
