@@ -2,8 +2,6 @@ package io.instructblip;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
-import com.tngtech.archunit.base.DescribedPredicate;
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -12,9 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layer table of docs/design.md ("Layers you can see in the folder tree") as rules on the
- * compiled classes, so that a layer cannot be crossed by accident. One known exception is written
- * down where it is allowed ({@code engine.model} reads the manifest's generation defaults into
- * {@code engine.generate.GenerationDefaults}).
+ * compiled classes, so that a layer cannot be crossed by accident.
  */
 class ArchitectureTest {
   private static JavaClasses classes;
@@ -101,10 +97,9 @@ class ArchitectureTest {
         .that()
         .resideInAPackage("io.instructblip.engine.model..")
         .should()
-        .dependOnClassesThat(
-            JavaClass.Predicates.resideInAPackage("io.instructblip.engine.generate..")
-                .and(DescribedPredicate.not(JavaClass.Predicates.simpleName("GenerationDefaults"))))
-        .because("generation belongs above the model layer (known exception: GenerationDefaults)")
+        .dependOnClassesThat()
+        .resideInAPackage("io.instructblip.engine.generate..")
+        .because("generation belongs above the model layer")
         .check(classes);
   }
 

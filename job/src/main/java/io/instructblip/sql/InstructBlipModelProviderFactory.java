@@ -49,7 +49,7 @@ public final class InstructBlipModelProviderFactory implements ModelProviderFact
     options.add(ModelOptions.MAX_BATCH_ROWS);
     options.add(ModelOptions.MAX_BATCH_WAIT);
     options.add(ModelOptions.ALLOWED_FILE_ROOTS);
-    options.addAll(ModelOptions.GENERATION);
+    options.addAll(ModelOptions.GENERATION.values());
     return options;
   }
 
@@ -87,7 +87,7 @@ public final class InstructBlipModelProviderFactory implements ModelProviderFact
   static Configuration generationOptions(ReadableConfig config) {
     Configuration out = new Configuration();
     if (config != null) {
-      for (ConfigOption<?> option : ModelOptions.GENERATION) {
+      for (ConfigOption<?> option : ModelOptions.GENERATION.values()) {
         copy(option, config, out);
       }
     }

@@ -2,8 +2,8 @@ package io.instructblip.sql;
 
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.StageTimings;
@@ -91,7 +91,7 @@ public final class InstructBlipPredictFunction extends AsyncPredictFunction {
       request = request(id, row);
     } catch (EngineException e) {
       return CompletableFuture.completedFuture(
-          List.of(output.row(EngineResult.failed(id, e, StageTimings.ZERO))));
+          List.of(output.row(EngineFailure.of(id, e, StageTimings.ZERO))));
     }
     return lease.get().submit(request).thenApply(result -> List.of(output.row(result)));
   }

@@ -1,8 +1,12 @@
 package io.instructblip.sql;
 
 import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
@@ -54,71 +58,38 @@ public final class ModelOptions {
               "Folders a file: URI in an image URI column must lie in; none: URI columns are"
                   + " refused (IMAGE_URI_FORBIDDEN).");
 
-  public static final ConfigOption<Integer> MAX_NEW_TOKENS = intOption("max-new-tokens");
-  public static final ConfigOption<Integer> MIN_NEW_TOKENS = intOption("min-new-tokens");
-  public static final ConfigOption<Integer> NUM_BEAMS = intOption("num-beams");
-  public static final ConfigOption<Integer> TOP_K = intOption("top-k");
-  public static final ConfigOption<Double> LENGTH_PENALTY = doubleOption("length-penalty");
-  public static final ConfigOption<Double> REPETITION_PENALTY = doubleOption("repetition-penalty");
-  public static final ConfigOption<Double> TEMPERATURE = doubleOption("temperature");
-  public static final ConfigOption<Double> TOP_P = doubleOption("top-p");
-
-  public static final ConfigOption<Boolean> DO_SAMPLE =
-      ConfigOptions.key("do-sample")
-          .booleanType()
-          .noDefaultValue()
-          .withDescription("Sample instead of searching; default: the model's.");
-
-  public static final ConfigOption<Long> SEED =
-      ConfigOptions.key("seed")
-          .longType()
-          .noDefaultValue()
-          .withDescription("Seed of sampling; default: the model's.");
-
-  /** The generation options, which CONFIG may set per call. */
-  static final List<ConfigOption<?>> GENERATION =
-      List.of(
-          MAX_NEW_TOKENS,
-          MIN_NEW_TOKENS,
-          NUM_BEAMS,
-          TOP_K,
-          LENGTH_PENALTY,
-          REPETITION_PENALTY,
-          TEMPERATURE,
-          TOP_P,
-          DO_SAMPLE,
-          SEED);
+  /**
+   * The generation options, which CONFIG may set per call: one per {@link GenerationParameter},
+   * keyed by its dashed name ({@code max-new-tokens}, ...), in the specification's order.
+   */
+  static final Map<GenerationParameter, ConfigOption<?>> GENERATION = generationOptions();
 
   private ModelOptions() {}
 
-  private static ConfigOption<Integer> intOption(String key) {
-    return ConfigOptions.key(key)
-        .intType()
-        .noDefaultValue()
-        .withDescription("Generation parameter " + key + "; default: the model's.");
-  }
-
-  private static ConfigOption<Double> doubleOption(String key) {
-    return ConfigOptions.key(key)
-        .doubleType()
-        .noDefaultValue()
-        .withDescription("Generation parameter " + key + "; default: the model's.");
+  private static Map<GenerationParameter, ConfigOption<?>> generationOptions() {
+    Map<GenerationParameter, ConfigOption<?>> options = new EnumMap<>(GenerationParameter.class);
+    for (GenerationParameter p : GenerationParameter.values()) {
+      ConfigOptions.OptionBuilder key = ConfigOptions.key(p.dashedKey());
+      ConfigOption<?> option =
+          switch (p.type()) {
+            case INT -> key.intType().noDefaultValue();
+            case LONG -> key.longType().noDefaultValue();
+            case DOUBLE -> key.doubleType().noDefaultValue();
+            case BOOLEAN -> key.booleanType().noDefaultValue();
+          };
+      String rule =
+          p.type() == GenerationParameter.ValueType.BOOLEAN ? "" : " Rule: " + p.rule() + ".";
+      options.put(
+          p,
+          option.withDescription(
+              p.description() + rule + (p.modelDefault() ? " Default: the model's." : "")));
+    }
+    return Collections.unmodifiableMap(options);
   }
 
   /** The generation overrides of {@code model}, with those of {@code call} on top. */
   static GenerationOverrides overrides(ReadableConfig model, ReadableConfig call) {
-    return GenerationOverrides.builder()
-        .maxNewTokens(pick(MAX_NEW_TOKENS, model, call))
-        .minNewTokens(pick(MIN_NEW_TOKENS, model, call))
-        .numBeams(pick(NUM_BEAMS, model, call))
-        .topK(pick(TOP_K, model, call))
-        .lengthPenalty(pick(LENGTH_PENALTY, model, call))
-        .repetitionPenalty(pick(REPETITION_PENALTY, model, call))
-        .temperature(pick(TEMPERATURE, model, call))
-        .topP(pick(TOP_P, model, call))
-        .doSample(pick(DO_SAMPLE, model, call))
-        .seed(pick(SEED, model, call))
-        .build();
+    return GenerationOverrides.of(p -> pick(GENERATION.get(p), model, call));
   }
 
   private static <T> T pick(ConfigOption<T> option, ReadableConfig model, ReadableConfig call) {

@@ -1,5 +1,7 @@
 package io.instructblip.sql;
 
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.generate.RankedCandidate;
 import java.io.Serializable;
@@ -90,21 +92,37 @@ record OutputLayout(List<Field> fields) implements Serializable {
     return new OutputLayout(List.copyOf(fields));
   }
 
-  /** The output row of {@code result}. */
-  RowData row(EngineResult result) {
+  /** The output row of {@code outcome}. */
+  RowData row(EngineOutcome outcome) {
     GenericRowData row = new GenericRowData(fields.size());
     for (int i = 0; i < fields.size(); i++) {
-      row.setField(i, value(fields.get(i), result));
+      row.setField(
+          i,
+          outcome instanceof EngineFailure f
+              ? value(fields.get(i), f)
+              : value(fields.get(i), (EngineResult) outcome));
     }
     return row;
+  }
+
+  /** A failed row: status and finish reason {@code ERROR}, the code and message, no answer. */
+  private static Object value(Field field, EngineFailure f) {
+    return switch (field) {
+      case TEXT -> null;
+      case STATUS, FINISH_REASON -> StringData.fromString("ERROR");
+      case ERROR_CODE -> string(f.code().name());
+      case ERROR_MESSAGE -> string(f.message());
+      case TOKEN_IDS -> new GenericArrayData(new Integer[0]);
+      case GENERATED_TOKENS, PROMPT_TOKENS -> 0;
+      case RANKED_CANDIDATES -> new GenericArrayData(new StringData[0]);
+    };
   }
 
   private static Object value(Field field, EngineResult r) {
     return switch (field) {
       case TEXT -> string(r.text());
-      case STATUS -> StringData.fromString(r.ok() ? "OK" : "ERROR");
-      case ERROR_CODE -> r.errorCode() == null ? null : string(r.errorCode().name());
-      case ERROR_MESSAGE -> string(r.errorMessage());
+      case STATUS -> StringData.fromString("OK");
+      case ERROR_CODE, ERROR_MESSAGE -> null;
       case FINISH_REASON -> string(r.finishReason().name());
       case TOKEN_IDS -> new GenericArrayData(r.tokenIds().toArray(new Integer[0]));
       case GENERATED_TOKENS -> r.generatedTokens();

@@ -1,9 +1,9 @@
 package io.instructblip.sql;
 
 import io.instructblip.engine.InstructBlipEngine;
-import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.StageTimings;
 import java.time.Duration;
@@ -24,9 +24,9 @@ import java.util.function.Function;
 // close() waits for the worker thread; an interrupt there is passed on, not swallowed
 @SuppressWarnings("try")
 final class RowBatcher implements AutoCloseable {
-  private record Pending(EngineRequest request, CompletableFuture<EngineResult> result) {}
+  private record Pending(EngineRequest request, CompletableFuture<EngineOutcome> result) {}
 
-  private final Function<List<EngineRequest>, List<EngineResult>> infer;
+  private final Function<List<EngineRequest>, List<EngineOutcome>> infer;
   private final AutoCloseable engine;
   private final int maxRows;
   private final long maxWaitNanos;
@@ -43,7 +43,7 @@ final class RowBatcher implements AutoCloseable {
    * @param engine closed with the batcher
    */
   RowBatcher(
-      Function<List<EngineRequest>, List<EngineResult>> infer,
+      Function<List<EngineRequest>, List<EngineOutcome>> infer,
       AutoCloseable engine,
       int maxRows,
       Duration maxWait) {
@@ -57,8 +57,8 @@ final class RowBatcher implements AutoCloseable {
   }
 
   /** Queues {@code request}; the future completes with its result (never exceptionally). */
-  CompletableFuture<EngineResult> submit(EngineRequest request) {
-    CompletableFuture<EngineResult> result = new CompletableFuture<>();
+  CompletableFuture<EngineOutcome> submit(EngineRequest request) {
+    CompletableFuture<EngineOutcome> result = new CompletableFuture<>();
     if (closed) {
       result.complete(failed(request, "the model was closed"));
     } else {
@@ -101,7 +101,7 @@ final class RowBatcher implements AutoCloseable {
   private void runBatch(List<Pending> batch) {
     List<EngineRequest> requests = new ArrayList<>(batch.size());
     batch.forEach(p -> requests.add(p.request()));
-    List<EngineResult> results;
+    List<EngineOutcome> results;
     try {
       results = infer.apply(requests);
     } catch (RuntimeException e) {
@@ -113,9 +113,8 @@ final class RowBatcher implements AutoCloseable {
     }
   }
 
-  private static EngineResult failed(EngineRequest request, String message) {
-    return EngineResult.failed(
-        request.id(), new EngineException(ErrorCode.INTERNAL, message), StageTimings.ZERO);
+  private static EngineOutcome failed(EngineRequest request, String message) {
+    return new EngineFailure(request.id(), ErrorCode.INTERNAL, message, StageTimings.ZERO);
   }
 
   @Override

@@ -1,8 +1,11 @@
 package io.instructblip.sql;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.StageTimings;
@@ -20,9 +23,9 @@ class RowBatcherTest {
   private final List<List<String>> batches = new CopyOnWriteArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private List<EngineResult> answer(List<EngineRequest> requests) {
+  private List<EngineOutcome> answer(List<EngineRequest> requests) {
     List<String> ids = new ArrayList<>();
-    List<EngineResult> results = new ArrayList<>();
+    List<EngineOutcome> results = new ArrayList<>();
     for (EngineRequest r : requests) {
       ids.add(r.id());
       if (r.instruction().equals("boom")) {
@@ -37,9 +40,7 @@ class RowBatcherTest {
               List.of(),
               List.of(),
               List.of(),
-              StageTimings.ZERO,
-              null,
-              null));
+              StageTimings.ZERO));
     }
     batches.add(ids);
     return results;
@@ -54,12 +55,12 @@ class RowBatcherTest {
     // A long wait: the batch can only leave early by being full.
     RowBatcher batcher =
         new RowBatcher(this::answer, () -> closed.set(true), 3, Duration.ofMinutes(5));
-    List<CompletableFuture<EngineResult>> results = new ArrayList<>();
+    List<CompletableFuture<EngineOutcome>> results = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       results.add(batcher.submit(request("r" + i, "q" + i)));
     }
     for (int i = 0; i < 6; i++) {
-      assertEquals("answer to q" + i, results.get(i).get().text());
+      assertEquals("answer to q" + i, results.get(i).get().answer().text());
     }
     assertEquals(List.of(List.of("r0", "r1", "r2"), List.of("r3", "r4", "r5")), batches);
     batcher.close();
@@ -70,15 +71,15 @@ class RowBatcherTest {
   void aFailingBatchAnswersEachOfItsRowsWithInternalAndTheBatcherGoesOn() throws Exception {
     try (RowBatcher batcher =
         new RowBatcher(this::answer, () -> closed.set(true), 2, Duration.ofMinutes(5))) {
-      CompletableFuture<EngineResult> a = batcher.submit(request("a", "boom"));
-      CompletableFuture<EngineResult> b = batcher.submit(request("b", "fine"));
-      assertEquals("INTERNAL", a.get().errorCode().name());
+      CompletableFuture<EngineOutcome> a = batcher.submit(request("a", "boom"));
+      CompletableFuture<EngineOutcome> b = batcher.submit(request("b", "fine"));
+      assertEquals("INTERNAL", failure(a.get()).code().name());
       assertEquals(
-          "the engine failed: java.lang.IllegalStateException: boom", b.get().errorMessage());
-      CompletableFuture<EngineResult> c = batcher.submit(request("c", "x"));
-      CompletableFuture<EngineResult> d = batcher.submit(request("d", "y"));
-      assertEquals("answer to x", c.get().text());
-      assertEquals("answer to y", d.get().text());
+          "the engine failed: java.lang.IllegalStateException: boom", failure(b.get()).message());
+      CompletableFuture<EngineOutcome> c = batcher.submit(request("c", "x"));
+      CompletableFuture<EngineOutcome> d = batcher.submit(request("d", "y"));
+      assertEquals("answer to x", c.get().answer().text());
+      assertEquals("answer to y", d.get().answer().text());
     }
   }
 
@@ -87,8 +88,12 @@ class RowBatcherTest {
     RowBatcher batcher =
         new RowBatcher(this::answer, () -> closed.set(true), 2, Duration.ofMillis(1));
     batcher.close();
-    EngineResult late = batcher.submit(request("late", "q")).get();
-    assertEquals("INTERNAL", late.errorCode().name());
-    assertEquals("the model was closed", late.errorMessage());
+    EngineFailure late = failure(batcher.submit(request("late", "q")).get());
+    assertEquals("INTERNAL", late.code().name());
+    assertEquals("the model was closed", late.message());
+  }
+
+  private static EngineFailure failure(EngineOutcome outcome) {
+    return assertInstanceOf(EngineFailure.class, outcome);
   }
 }

@@ -1,8 +1,9 @@
 package io.instructblip.engine;
 
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.generate.ContinuousBatchScheduler;
@@ -41,7 +42,7 @@ import java.util.Map;
  *
  * <pre>{@code
  * try (InstructBlipEngine engine = InstructBlipEngine.open(EngineConfig.builder(dir).build())) {
- *   EngineResult r = engine.infer(List.of(EngineRequest.generate("1", List.of(jpeg), "Describe it."))).get(0);
+ *   EngineResult r = engine.infer(List.of(EngineRequest.generate("1", List.of(jpeg), "Describe it."))).get(0).answer();
  * }
  * }</pre>
  */
@@ -156,9 +157,10 @@ public final class InstructBlipEngine implements AutoCloseable {
    * #DEFAULT_MAX_VISION_BATCH} and the LLM with continuous batching of at most {@link
    * #DEFAULT_MAX_RUNNING_ROWS} rows, admitted by the {@link ContinuousBatchScheduler} the Flink llm
    * stage uses (a request needing more rows than that runs alone, as there). A request that fails
-   * gets an error result; the others are unaffected. Results are in request order.
+   * gets an {@link EngineFailure} in its place; the others are unaffected. One outcome per request,
+   * in request order.
    */
-  public List<EngineResult> infer(List<EngineRequest> requests) {
+  public List<EngineOutcome> infer(List<EngineRequest> requests) {
     return infer(requests, DEFAULT_MAX_VISION_BATCH, DEFAULT_MAX_RUNNING_ROWS);
   }
 
@@ -170,15 +172,15 @@ public final class InstructBlipEngine implements AutoCloseable {
    * that share an id run one after the other, in order: each occurrence goes in a later round than
    * the one before it, so ids stay unique among the requests in flight.
    */
-  public List<EngineResult> infer(List<EngineRequest> requests, int maxVisionBatch, int maxRows) {
-    EngineResult[] results = new EngineResult[requests.size()];
+  public List<EngineOutcome> infer(List<EngineRequest> requests, int maxVisionBatch, int maxRows) {
+    EngineOutcome[] results = new EngineOutcome[requests.size()];
     for (List<Integer> round : roundsOfUniqueIds(requests)) {
       inferRound(requests, round, results, maxVisionBatch, maxRows);
     }
     for (int i = 0; i < results.length; i++) {
       if (results[i] == null) { // never expected: every path answers its requests
         results[i] =
-            EngineResult.failed(
+            EngineFailure.of(
                 requests.get(i).id(),
                 new EngineException(ErrorCode.INTERNAL, "the request was not answered"),
                 StageTimings.ZERO);
@@ -205,7 +207,7 @@ public final class InstructBlipEngine implements AutoCloseable {
   private void inferRound(
       List<EngineRequest> requests,
       List<Integer> positions,
-      EngineResult[] results,
+      EngineOutcome[] results,
       int maxVisionBatch,
       int maxRows) {
     Map<String, Integer> positionOf = new HashMap<>();
@@ -221,7 +223,7 @@ public final class InstructBlipEngine implements AutoCloseable {
         pending.add(preparer.prepare(r));
       } catch (RuntimeException e) {
         results[i] =
-            EngineResult.failed(
+            EngineFailure.of(
                 r.id(), EngineException.orInternal(e, "unexpected failure"), StageTimings.ZERO);
       }
       if (pending.size() == maxVisionBatch || (n == positions.size() - 1 && !pending.isEmpty())) {
@@ -230,7 +232,7 @@ public final class InstructBlipEngine implements AutoCloseable {
           try {
             scheduler.submit(p.id(), job.rows(), job.tokensPerRow(), job);
           } catch (EngineException e) {
-            results[positionOf.get(p.id())] = EngineResult.failed(p.id(), e, p.timings());
+            results[positionOf.get(p.id())] = EngineFailure.of(p.id(), e, p.timings());
           }
         }
         pending.clear();
@@ -241,9 +243,9 @@ public final class InstructBlipEngine implements AutoCloseable {
       while (!scheduler.isIdle()) {
         List<GenerationLoop.Job> joining = new ArrayList<>();
         scheduler.admit().forEach(entry -> joining.add(entry.payload()));
-        List<EngineResult> done = new ArrayList<>(loop.admit(joining));
+        List<EngineOutcome> done = new ArrayList<>(loop.admit(joining));
         done.addAll(loop.step());
-        for (EngineResult r : done) {
+        for (EngineOutcome r : done) {
           scheduler.finish(r.id());
           results[positionOf.get(r.id())] = r;
         }
@@ -255,7 +257,7 @@ public final class InstructBlipEngine implements AutoCloseable {
 
   /** The batch's LLM jobs after the visual stages; a request that fails there gets its result. */
   private List<GenerationLoop.Job> visual(
-      List<PreparedRequest> batch, EngineResult[] results, Map<String, Integer> positionOf) {
+      List<PreparedRequest> batch, EngineOutcome[] results, Map<String, Integer> positionOf) {
     List<GenerationLoop.Job> jobs = new ArrayList<>();
     try {
       long t0 = System.nanoTime();
@@ -280,7 +282,7 @@ public final class InstructBlipEngine implements AutoCloseable {
       }
       PreparedRequest r = batch.get(0);
       results[positionOf.get(r.id())] =
-          EngineResult.failed(
+          EngineFailure.of(
               r.id(), EngineException.orInternal(e, "unexpected failure"), r.timings());
       return jobs;
     }

@@ -2,8 +2,8 @@ package io.instructblip.engine;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.generate.GenerationParams;
-import io.instructblip.engine.generate.ParameterRules;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +24,8 @@ import java.util.function.ToLongFunction;
  * }</pre>
  *
  * <p>Fixed rules that no configuration may loosen (e.g. {@code temperature >= 0.01}, at most
- * {@value ParameterRules#MAX_NUM_BEAMS} beams) live in {@link ParameterRules}, which the engine
- * checks again for every request.
+ * {@value GenerationParameter#MAX_NUM_BEAMS} beams) live in {@link GenerationParameter}, which the
+ * engine checks again for every request.
  *
  * @param maxIdChars the longest request id; a longer id cannot key a response and is dead-lettered
  * @param maxInstructionChars the longest instruction ({@code INSTRUCTION_TOO_LONG})
@@ -129,24 +129,24 @@ public record RequestLimits(
           new Key(
               "num-beams-max",
               16,
-              ParameterRules.MAX_NUM_BEAMS,
+              GenerationParameter.MAX_NUM_BEAMS,
               "Most beams (num_beams) (INVALID_PARAMETER); at most "
-                  + ParameterRules.MAX_NUM_BEAMS
+                  + GenerationParameter.MAX_NUM_BEAMS
                   + ".",
               RequestLimits::maxNumBeams),
           new Key(
               "max-new-tokens-max",
               1024,
-              ParameterRules.MAX_NEW_TOKENS,
+              GenerationParameter.MAX_NEW_TOKENS_LIMIT,
               "Largest max_new_tokens (INVALID_PARAMETER); at most "
-                  + ParameterRules.MAX_NEW_TOKENS
+                  + GenerationParameter.MAX_NEW_TOKENS_LIMIT
                   + ".",
               RequestLimits::maxNewTokens),
           new Key(
               "top-k-max",
               1000,
-              ParameterRules.MAX_TOP_K,
-              "Largest top_k (INVALID_PARAMETER); at most " + ParameterRules.MAX_TOP_K + ".",
+              GenerationParameter.MAX_TOP_K,
+              "Largest top_k (INVALID_PARAMETER); at most " + GenerationParameter.MAX_TOP_K + ".",
               RequestLimits::maxTopK),
           new Key(
               "work-max-tokens",

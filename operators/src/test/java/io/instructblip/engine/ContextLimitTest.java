@@ -1,8 +1,10 @@
 package io.instructblip.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.instructblip.engine.api.EngineFailure;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
@@ -48,8 +50,8 @@ class ContextLimitTest {
                 List.of(
                     new EngineRequest(
                         "full", List.of(image), "What?", TaskMode.GENERATE, List.of(), all)))
-            .get(0);
-    assertTrue(r.ok(), r.errorMessage());
+            .get(0)
+            .answer();
     assertEquals(FinishReason.LENGTH, r.finishReason());
     // 4 query positions + the prompt + the answer fill the 256 positions exactly.
     assertEquals(256 - 4 - r.promptTokens(), r.generatedTokens());
@@ -61,11 +63,14 @@ class ContextLimitTest {
         EngineConfig.builder(ModelFixtures.modelDir("tiny-vicuna")).maxImagesPerRequest(70).build();
     try (InstructBlipEngine e = InstructBlipEngine.open(manyFrames)) {
       List<byte[]> frames = java.util.Collections.nCopies(64, image);
-      EngineResult r = e.infer(List.of(EngineRequest.generate("video", frames, "What?"))).get(0);
-      assertEquals(ErrorCode.INSTRUCTION_TOO_LONG, r.errorCode());
+      EngineFailure r =
+          assertInstanceOf(
+              EngineFailure.class,
+              e.infer(List.of(EngineRequest.generate("video", frames, "What?"))).get(0));
+      assertEquals(ErrorCode.INSTRUCTION_TOO_LONG, r.code());
       assertTrue(
-          r.errorMessage().startsWith("the images and instruction take 259 of the model's 256"),
-          r.errorMessage());
+          r.message().startsWith("the images and instruction take 259 of the model's 256"),
+          r.message());
     }
   }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
@@ -137,13 +139,15 @@ class DemoAccuracyTest {
               candidates,
               choice ? GenerationOverrides.NONE : greedy));
     }
-    List<EngineResult> results;
+    List<EngineResult> results = new java.util.ArrayList<>();
     try (InstructBlipEngine engine =
         InstructBlipEngine.open(EngineConfig.builder(ModelFixtures.modelDir(model)).build())) {
-      results = engine.infer(requests, 16, 32);
-    }
-    for (EngineResult r : results) {
-      assertTrue(r.ok(), () -> model + " " + r.id() + ": " + r.errorMessage());
+      for (EngineOutcome r : engine.infer(requests, 16, 32)) {
+        if (r instanceof EngineFailure f) {
+          throw new AssertionError(model + " " + f.id() + ": " + f.code() + " " + f.message());
+        }
+        results.add(r.answer());
+      }
     }
     return results;
   }

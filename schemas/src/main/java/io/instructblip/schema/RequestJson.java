@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.apache.avro.Schema;
 
 /**
  * JSON form of {@link InferenceRequest}. Images are {@code {"uri": ...}} or {@code {"base64": ...}}
@@ -29,19 +30,14 @@ final class RequestJson implements JsonMapping<InferenceRequest> {
           "metadata",
           "created_at_ms");
   static final List<String> IMAGE_FIELDS = List.of("uri", "base64", "mime_type");
+
+  /**
+   * The generation parameters: the fields of the schema's {@code GenerationOptions}, read and
+   * written by their Avro types (the engine's {@code GenerationParameter} specification has exactly
+   * these fields, checked by a test in the job module).
+   */
   static final List<String> GENERATION_FIELDS =
-      List.of(
-          "max_new_tokens",
-          "min_new_tokens",
-          "num_beams",
-          "length_penalty",
-          "repetition_penalty",
-          "do_sample",
-          "temperature",
-          "top_k",
-          "top_p",
-          "seed",
-          "num_return_sequences");
+      GenerationOptions.getClassSchema().getFields().stream().map(Schema.Field::name).toList();
 
   @Override
   public InferenceRequest read(JsonObjectReader in) throws MessageFormatException {
@@ -105,19 +101,48 @@ final class RequestJson implements JsonMapping<InferenceRequest> {
   private static GenerationOptions readGeneration(JsonObjectReader in)
       throws MessageFormatException {
     in.rejectUnknownFields(GENERATION_FIELDS);
-    return GenerationOptions.newBuilder()
-        .setMaxNewTokens(in.optionalInt("max_new_tokens"))
-        .setMinNewTokens(in.optionalInt("min_new_tokens"))
-        .setNumBeams(in.optionalInt("num_beams"))
-        .setLengthPenalty(in.optionalDouble("length_penalty"))
-        .setRepetitionPenalty(in.optionalDouble("repetition_penalty"))
-        .setDoSample(in.optionalBoolean("do_sample"))
-        .setTemperature(in.optionalDouble("temperature"))
-        .setTopK(in.optionalInt("top_k"))
-        .setTopP(in.optionalDouble("top_p"))
-        .setSeed(in.optionalLong("seed"))
-        .setNumReturnSequences(in.optionalInt("num_return_sequences"))
-        .build();
+    GenerationOptions options = GenerationOptions.newBuilder().build();
+    for (Schema.Field field : GenerationOptions.getClassSchema().getFields()) {
+      String name = field.name();
+      options.put(
+          field.pos(),
+          switch (valueType(field)) {
+            case INT -> in.optionalInt(name);
+            case LONG -> in.optionalLong(name);
+            case DOUBLE -> in.optionalDouble(name);
+            case BOOLEAN -> in.optionalBoolean(name);
+            default -> throw new IllegalStateException("no JSON form for generation field " + name);
+          });
+    }
+    return options;
+  }
+
+  /** The type of an optional ({@code ["null", T]}) field. */
+  private static Schema.Type valueType(Schema.Field field) {
+    for (Schema branch : field.schema().getTypes()) {
+      if (branch.getType() != Schema.Type.NULL) {
+        return branch.getType();
+      }
+    }
+    throw new IllegalStateException("generation field " + field.name() + " has no type");
+  }
+
+  private static void writeGeneration(GenerationOptions generation, JsonGenerator out)
+      throws IOException {
+    out.writeObjectFieldStart("generation");
+    for (Schema.Field field : GenerationOptions.getClassSchema().getFields()) {
+      Object value = generation.get(field.pos());
+      if (value instanceof Boolean b) {
+        out.writeBooleanField(field.name(), b);
+      } else if (value instanceof Integer i) {
+        JsonWriting.writeIfNotNull(out, field.name(), i);
+      } else if (value instanceof Long l) {
+        JsonWriting.writeIfNotNull(out, field.name(), l);
+      } else if (value instanceof Double d) {
+        JsonWriting.writeIfNotNull(out, field.name(), d);
+      }
+    }
+    out.writeEndObject();
   }
 
   @Override
@@ -146,21 +171,7 @@ final class RequestJson implements JsonMapping<InferenceRequest> {
     out.writeEndArray();
     GenerationOptions generation = request.getGeneration();
     if (generation != null) {
-      out.writeObjectFieldStart("generation");
-      JsonWriting.writeIfNotNull(out, "max_new_tokens", generation.getMaxNewTokens());
-      JsonWriting.writeIfNotNull(out, "min_new_tokens", generation.getMinNewTokens());
-      JsonWriting.writeIfNotNull(out, "num_beams", generation.getNumBeams());
-      JsonWriting.writeIfNotNull(out, "length_penalty", generation.getLengthPenalty());
-      JsonWriting.writeIfNotNull(out, "repetition_penalty", generation.getRepetitionPenalty());
-      if (generation.getDoSample() != null) {
-        out.writeBooleanField("do_sample", generation.getDoSample());
-      }
-      JsonWriting.writeIfNotNull(out, "temperature", generation.getTemperature());
-      JsonWriting.writeIfNotNull(out, "top_k", generation.getTopK());
-      JsonWriting.writeIfNotNull(out, "top_p", generation.getTopP());
-      JsonWriting.writeIfNotNull(out, "seed", generation.getSeed());
-      JsonWriting.writeIfNotNull(out, "num_return_sequences", generation.getNumReturnSequences());
-      out.writeEndObject();
+      writeGeneration(generation, out);
     }
     JsonWriting.writeIfNotNull(out, "deadline_ms", request.getDeadlineMs());
     JsonWriting.writeIfNotNull(out, "model", request.getModel());

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
@@ -103,7 +103,7 @@ class AnnotateManifestITCase {
     assertEquals(8, rows.size(), rows.keySet().toString());
     byte[] cat = GoldenCases.bytes("images/rgb.png");
     byte[] dogBytes = GoldenCases.bytes("images/baseline.jpg");
-    Map<String, EngineResult> engine =
+    Map<String, EngineOutcome> engine =
         engine(
             List.of(
                 generate("cat-caption", cat, "Describe the image.", 4, null),
@@ -118,10 +118,10 @@ class AnnotateManifestITCase {
                     GenerationOverrides.NONE)));
     for (String id : List.of("cat-caption", "cat-color", "dog-caption")) {
       assertEquals("OK", rows.get(id).status(), id);
-      assertEquals(engine.get(id).tokenIds(), rows.get(id).tokenIds(), id);
+      assertEquals(engine.get(id).answer().tokenIds(), rows.get(id).tokenIds(), id);
     }
     assertEquals("OK", rows.get("dog-rank").status());
-    assertEquals(engine.get("dog-rank").text(), rows.get("dog-rank").text());
+    assertEquals(engine.get("dog-rank").answer().text(), rows.get("dog-rank").text());
     assertEquals("sub/cat.png", rows.get("cat-caption").image());
     assertEquals("IMAGE_URI_FORBIDDEN", rows.get("outside").errorCode());
     assertEquals("IMAGE_UNREADABLE", rows.get("missing").errorCode());
@@ -171,14 +171,14 @@ class AnnotateManifestITCase {
     Map<String, AnnotateOutput.Row> rows = AnnotateOutput.byId(AnnotateOutput.read(dst));
     assertEquals(4, rows.size(), rows.keySet().toString());
     byte[] image = GoldenCases.bytes("images/rgb.png");
-    Map<String, EngineResult> engine =
+    Map<String, EngineOutcome> engine =
         engine(
             List.of(
                 generate("1", image, "Describe it, briefly.", 2, null),
                 generate("2", image, "What color?", 2, null),
                 generate("3", image, "Default question?", 2, null)));
     for (String id : List.of("1", "2", "3")) {
-      assertEquals(engine.get(id).tokenIds(), rows.get(id).tokenIds(), id);
+      assertEquals(engine.get(id).answer().tokenIds(), rows.get(id).tokenIds(), id);
       assertEquals("a b.png", rows.get(id).image());
     }
     assertTrue(rows.keySet().stream().anyMatch(id -> id.startsWith("manifest:")));
@@ -207,8 +207,8 @@ class AnnotateManifestITCase {
         GenerationOverrides.builder().maxNewTokens(maxNewTokens).numBeams(beams).build());
   }
 
-  private static Map<String, EngineResult> engine(List<EngineRequest> requests) throws Exception {
-    Map<String, EngineResult> results = new HashMap<>();
+  private static Map<String, EngineOutcome> engine(List<EngineRequest> requests) throws Exception {
+    Map<String, EngineOutcome> results = new HashMap<>();
     try (InstructBlipEngine engine =
         InstructBlipEngine.open(
             EngineConfig.builder(GoldenCases.model(MODEL))
@@ -218,7 +218,7 @@ class AnnotateManifestITCase {
                         .intraOpThreads(1)
                         .build())
                 .build())) {
-      for (EngineResult r : engine.infer(new ArrayList<>(requests))) {
+      for (EngineOutcome r : engine.infer(new ArrayList<>(requests))) {
         results.put(r.id(), r);
       }
     }

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
-import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.engine.model.GenerationParametersJson;
+import io.instructblip.job.wiring.StageItems;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.RequestMode;
@@ -36,26 +37,12 @@ public final class GoldenCases {
       request
           .images()
           .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
-      GenerationOverrides o = request.overrides();
       return base.setId(request.id())
           .setInstruction(request.instruction())
           .setImages(images)
           .setMode(request.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
           .setCandidates(request.candidates())
-          .setGeneration(
-              GenerationOptions.newBuilder()
-                  .setMaxNewTokens(o.maxNewTokens())
-                  .setMinNewTokens(o.minNewTokens())
-                  .setNumBeams(o.numBeams())
-                  .setLengthPenalty(o.lengthPenalty())
-                  .setRepetitionPenalty(o.repetitionPenalty())
-                  .setDoSample(o.doSample())
-                  .setTemperature(o.temperature())
-                  .setTopK(o.topK())
-                  .setTopP(o.topP())
-                  .setSeed(o.seed())
-                  .setNumReturnSequences(o.numReturnSequences())
-                  .build());
+          .setGeneration(StageItems.options(request.overrides()));
     }
   }
 
@@ -96,7 +83,7 @@ public final class GoldenCases {
       for (JsonNode c : golden.get("cases")) {
         List<byte[]> images = new ArrayList<>();
         c.get("images").forEach(p -> images.add(bytes(p.asText())));
-        GenerationOverrides overrides = overrides(c.get("params"));
+        GenerationOverrides overrides = GenerationParametersJson.overrides(c.get("params"));
         List<String> candidates = new ArrayList<>();
         if (c.hasNonNull("candidates")) {
           c.get("candidates").forEach(t -> candidates.add(t.asText()));
@@ -131,7 +118,7 @@ public final class GoldenCases {
       JsonNode golden =
           JSON.readTree(
               fixtures().resolve("golden").resolve(model).resolve("heldout.json").toFile());
-      GenerationOverrides greedy = overrides(golden.get("generation"));
+      GenerationOverrides greedy = GenerationParametersJson.overrides(golden.get("generation"));
       List<DemoQuestion> questions = new ArrayList<>();
       for (JsonNode q : golden.get("questions")) {
         List<String> candidates = new ArrayList<>();
@@ -157,36 +144,5 @@ public final class GoldenCases {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /**
-   * The generation parameters of a golden file ({@code max_new_tokens}, {@code num_beams}, ...):
-   * every field of {@link GenerationOverrides} that the file sets, and a failure for a key that is
-   * not mapped (a sampling case must never run greedy here because its keys were ignored).
-   */
-  static GenerationOverrides overrides(JsonNode p) {
-    GenerationOverrides.Builder b = GenerationOverrides.builder();
-    p.fieldNames()
-        .forEachRemaining(
-            key -> {
-              JsonNode v = p.get(key);
-              switch (key) {
-                case "max_new_tokens" -> b.maxNewTokens(v.asInt());
-                case "min_new_tokens" -> b.minNewTokens(v.asInt());
-                case "num_beams" -> b.numBeams(v.asInt());
-                case "length_penalty" -> b.lengthPenalty(v.asDouble());
-                case "repetition_penalty" -> b.repetitionPenalty(v.asDouble());
-                case "do_sample" -> b.doSample(v.asBoolean());
-                case "temperature" -> b.temperature(v.asDouble());
-                case "top_k" -> b.topK(v.asInt());
-                case "top_p" -> b.topP(v.asDouble());
-                case "seed" -> b.seed(v.asLong());
-                case "num_return_sequences" -> b.numReturnSequences(v.asInt());
-                default ->
-                    throw new IllegalArgumentException(
-                        "golden generation parameter '" + key + "' is not mapped in GoldenCases");
-              }
-            });
-    return b.build();
   }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
@@ -101,17 +103,15 @@ class SqlModelITCase {
   /** What the engine's infer answers, in the shape {@link #collect} reads rows. */
   private static Map<String, List<Object>> expected(List<EngineRequest> requests) {
     Map<String, List<Object>> out = new HashMap<>();
-    for (EngineResult r : engine.infer(requests)) {
+    for (EngineOutcome o : engine.infer(requests)) {
+      if (o instanceof EngineFailure f) {
+        out.put(f.id(), Arrays.asList("ERROR", f.code().name(), null, List.of(), List.of()));
+        continue;
+      }
+      EngineResult r = (EngineResult) o;
       List<String> ranked = new ArrayList<>();
       r.candidates().forEach(c -> ranked.add(c.text()));
-      out.put(
-          r.id(),
-          Arrays.asList(
-              r.ok() ? "OK" : "ERROR",
-              r.errorCode() == null ? null : r.errorCode().name(),
-              r.text(),
-              r.tokenIds(),
-              ranked));
+      out.put(r.id(), Arrays.asList("OK", null, r.text(), r.tokenIds(), ranked));
     }
     return out;
   }

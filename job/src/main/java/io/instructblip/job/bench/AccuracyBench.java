@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
+import io.instructblip.engine.model.GenerationParametersJson;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -85,7 +88,7 @@ public final class AccuracyBench {
     Path fixtures = heldOut.toAbsolutePath().getParent().getParent().getParent();
     List<JsonNode> questions = new ArrayList<>();
     golden.get("questions").forEach(questions::add);
-    List<EngineResult> results;
+    List<EngineOutcome> results;
     try (InstructBlipEngine engine = InstructBlipEngine.open(config)) {
       results = engine.infer(requests(questions, golden.get("generation"), fixtures), 16, 32);
     }
@@ -96,14 +99,7 @@ public final class AccuracyBench {
 
   private static List<EngineRequest> requests(
       List<JsonNode> questions, JsonNode generation, Path fixtures) throws IOException {
-    GenerationOverrides greedy =
-        GenerationOverrides.builder()
-            .numBeams(generation.get("num_beams").asInt())
-            .maxNewTokens(generation.get("max_new_tokens").asInt())
-            .minNewTokens(generation.get("min_new_tokens").asInt())
-            .repetitionPenalty(generation.get("repetition_penalty").asDouble())
-            .lengthPenalty(generation.get("length_penalty").asDouble())
-            .build();
+    GenerationOverrides greedy = GenerationParametersJson.overrides(generation);
     List<EngineRequest> requests = new ArrayList<>();
     for (JsonNode q : questions) {
       byte[] image = Files.readAllBytes(fixtures.resolve(q.get("image").asText()));
@@ -123,7 +119,7 @@ public final class AccuracyBench {
   }
 
   private static Map<String, Score> score(
-      List<JsonNode> questions, List<EngineResult> results, JsonNode referenceAccuracy) {
+      List<JsonNode> questions, List<EngineOutcome> results, JsonNode referenceAccuracy) {
     Map<String, int[]> tally = new LinkedHashMap<>();
     for (String task : TASKS) {
       tally.put(task, new int[6]); // n, right, seen n, seen right, held-out n, held-out right
@@ -131,11 +127,11 @@ public final class AccuracyBench {
     int[] same = new int[TASKS.size()];
     for (int i = 0; i < questions.size(); i++) {
       JsonNode q = questions.get(i);
-      EngineResult r = results.get(i);
-      if (!r.ok()) {
+      if (results.get(i) instanceof EngineFailure f) {
         throw new IllegalStateException(
-            "question " + i + " failed: " + r.errorCode() + " " + r.errorMessage());
+            "question " + i + " failed: " + f.code() + " " + f.message());
       }
+      EngineResult r = (EngineResult) results.get(i);
       boolean right = r.text().equals(q.get("answer").asText());
       boolean held = q.get("held_out_template").asBoolean();
       boolean asReference = r.text().equals(q.get("expected").get("text").asText());

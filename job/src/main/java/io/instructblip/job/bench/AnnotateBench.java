@@ -2,8 +2,8 @@ package io.instructblip.job.bench;
 
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
@@ -148,7 +148,7 @@ public final class AnnotateBench {
         InstructBlipEngine.open(EngineConfig.builder(model).session(session.build()).build())) {
       engine.infer(requests.subList(0, Math.min(maxBatch, requests.size())), maxBatch, maxBatch);
       long start = System.nanoTime();
-      List<EngineResult> results = engine.infer(requests, maxBatch, maxBatch);
+      List<EngineOutcome> results = engine.infer(requests, maxBatch, maxBatch);
       double seconds = (System.nanoTime() - start) / 1e9;
       if (results.size() != requests.size()) {
         throw new IllegalStateException("the engine answered " + results.size() + " requests");

@@ -1,8 +1,9 @@
 package io.instructblip.job.bench;
 
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.GenerationParams;
@@ -154,7 +155,7 @@ public final class PipelineBench {
       // hits both sides of a pair, so each pair's ratio is fairer than a ratio of separate medians.
       for (int r = 0; r < repeats; r++) {
         long start = System.nanoTime();
-        List<EngineResult> results = engine.infer(list, maxBatch, maxBatch);
+        List<EngineOutcome> results = engine.infer(list, maxBatch, maxBatch);
         engineSeconds[r] = (System.nanoTime() - start) / 1e9;
         results.forEach(PipelineBench::requireOk);
         flinkSeconds[r] = flinkJob(list.size());
@@ -249,7 +250,7 @@ public final class PipelineBench {
     while (done < jobs.size()) {
       int free = maxBatch - loop.runningSequences();
       int end = Math.min(jobs.size(), next + free);
-      List<EngineResult> finished = new ArrayList<>(loop.admit(jobs.subList(next, end)));
+      List<EngineOutcome> finished = new ArrayList<>(loop.admit(jobs.subList(next, end)));
       next = end;
       finished.addAll(loop.step());
       finished.forEach(PipelineBench::requireOk);
@@ -272,7 +273,7 @@ public final class PipelineBench {
       for (GenerationLoop.Job job : batch) {
         padded.add(new GenerationLoop.Job(withLength(job.request(), longest), job.queryOutputs()));
       }
-      List<EngineResult> finished = new ArrayList<>(loop.admit(padded));
+      List<EngineOutcome> finished = new ArrayList<>(loop.admit(padded));
       while (!loop.isIdle()) {
         finished.addAll(loop.step());
       }
@@ -282,21 +283,8 @@ public final class PipelineBench {
 
   /** The same request generating exactly {@code tokens} tokens. */
   private static PreparedRequest withLength(PreparedRequest p, int tokens) {
-    GenerationParams g = p.params();
     GenerationParams fixed =
-        new GenerationParams(
-            tokens,
-            tokens,
-            g.numBeams(),
-            g.lengthPenalty(),
-            g.repetitionPenalty(),
-            g.doSample(),
-            g.temperature(),
-            g.topK(),
-            g.topP(),
-            g.seed(),
-            g.numReturnSequences(),
-            g.eosTokenIds());
+        p.params().toBuilder().maxNewTokens(tokens).minNewTokens(tokens).build();
     return new PreparedRequest(
         p.id(),
         p.mode(),
@@ -396,9 +384,9 @@ public final class PipelineBench {
     }
   }
 
-  private static void requireOk(EngineResult r) {
-    if (!r.ok()) {
-      throw new IllegalStateException(r.id() + ": " + r.errorCode() + " " + r.errorMessage());
+  private static void requireOk(EngineOutcome r) {
+    if (r instanceof EngineFailure f) {
+      throw new IllegalStateException(f.id() + ": " + f.code() + " " + f.message());
     }
   }
 

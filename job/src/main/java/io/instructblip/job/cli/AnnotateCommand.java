@@ -44,6 +44,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "annotate",
     mixinStandardHelpOptions = true,
+    modelTransformer = GenerationFlags.Flags.class,
     description = {
       "Annotate stored images: a folder tree (or a manifest) in, Parquet or JSONL rows out.",
       "Re-run the same command after a crash or kill to resume from the last checkpoint.",

@@ -3,8 +3,9 @@ package io.instructblip.job.cli;
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.model.DeviceSpec;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "infer",
     mixinStandardHelpOptions = true,
+    modelTransformer = GenerationFlags.Flags.class,
     description = {
       "Answer an instruction about image(s) with a model directory, without Kafka or Flink.",
       "Prints one JSON object per request, in input order. Exit code 0 when every request",
@@ -104,7 +106,7 @@ public final class InferCommand implements Callable<Integer> {
     Path modelDir = model != null ? model : demo.extract();
     EngineConfig.Builder config = EngineConfig.builder(modelDir).session(session);
     List<RequestsFile.Line> lines;
-    List<EngineResult> results = new ArrayList<>();
+    List<EngineOutcome> results = new ArrayList<>();
     String modelName;
     try (InstructBlipEngine engine = InstructBlipEngine.open(config.build())) {
       modelName = engine.manifest().name();
@@ -118,7 +120,7 @@ public final class InferCommand implements Callable<Integer> {
         try {
           results.addAll(engine.infer(runnable));
         } catch (EngineException e) {
-          runnable.forEach(r -> results.add(EngineResult.failed(r.id(), e, StageTimings.ZERO)));
+          runnable.forEach(r -> results.add(EngineFailure.of(r.id(), e, StageTimings.ZERO)));
         }
       }
     } catch (EngineException e) {
@@ -128,14 +130,14 @@ public final class InferCommand implements Callable<Integer> {
     boolean failed = false;
     int next = 0;
     for (RequestsFile.Line line : lines) {
-      EngineResult r = line.request() != null ? results.get(next++) : line.error();
-      if (requestsFile != null && line.request() != null && !r.ok()) {
-        r = RequestsFile.onLine(line.number(), r);
+      EngineOutcome r = line.request() != null ? results.get(next++) : line.error();
+      if (requestsFile != null && line.request() != null && r instanceof EngineFailure f) {
+        r = RequestsFile.onLine(line.number(), f);
       }
       out.println(ResultJson.toJson(r, modelName, requestsFile != null ? line.number() : null));
-      if (!r.ok()) {
+      if (r instanceof EngineFailure f) {
         failed = true;
-        err.println(r.id() + ": " + r.errorCode() + ": " + r.errorMessage());
+        err.println(f.id() + ": " + f.code() + ": " + f.message());
       }
     }
     out.flush();
@@ -206,7 +208,7 @@ public final class InferCommand implements Callable<Integer> {
               generation.overrides()),
           null);
     } catch (EngineException e) {
-      return new RequestsFile.Line(1, null, EngineResult.failed("1", e, StageTimings.ZERO));
+      return new RequestsFile.Line(1, null, EngineFailure.of("1", e, StageTimings.ZERO));
     }
   }
 }

@@ -1,8 +1,8 @@
 package io.instructblip.job.cli;
 
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
 import io.instructblip.engine.api.EngineRequest;
-import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.job.fetch.ImageUriResolver;
@@ -35,7 +35,7 @@ import java.util.Objects;
  */
 final class RequestsFile {
   /** One non-blank line: its number and either a request to run or its error answer. */
-  record Line(int number, EngineRequest request, EngineResult error) {
+  record Line(int number, EngineRequest request, EngineFailure error) {
     Line {
       if ((request == null) == (error == null)) {
         throw new IllegalArgumentException("a line has a request or an error, not both");
@@ -127,15 +127,15 @@ final class RequestsFile {
     return new Line(
         number,
         null,
-        EngineResult.failed(
-            id, new EngineException(code, "line " + number + ": " + message), StageTimings.ZERO));
+        new EngineFailure(id, code, "line " + number + ": " + message, StageTimings.ZERO));
   }
 
-  /** The failed {@code result} of line {@code number}, its message starting {@code line N:}. */
-  static EngineResult onLine(int number, EngineResult result) {
-    return EngineResult.failed(
-        result.id(),
-        new EngineException(result.errorCode(), "line " + number + ": " + result.errorMessage()),
-        result.timings());
+  /** The {@code failure} of line {@code number}, its message starting {@code line N:}. */
+  static EngineFailure onLine(int number, EngineFailure failure) {
+    return new EngineFailure(
+        failure.id(),
+        failure.code(),
+        "line " + number + ": " + failure.message(),
+        failure.timings());
   }
 }

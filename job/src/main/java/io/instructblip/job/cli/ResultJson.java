@@ -3,43 +3,46 @@ package io.instructblip.job.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.generate.RankedCandidate;
 import java.util.List;
 
 /**
- * The JSON form of an {@link EngineResult} printed by {@code infer}: the fields of the export
- * tool's {@code reference} output (docs/model-format.md), plus the request id and timings; or the
- * request id and its error.
+ * The JSON form of an {@link EngineOutcome} printed by {@code infer}: for an answer, the fields of
+ * the export tool's {@code reference} output (docs/model-format.md), plus the request id and
+ * timings; for a failure, the request id and its error.
  */
 public final class ResultJson {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ResultJson() {}
 
-  /** One line of JSON for {@code result}. */
-  public static String toJson(EngineResult result, String model) {
-    return toJson(result, model, null);
+  /** One line of JSON for {@code outcome}. */
+  public static String toJson(EngineOutcome outcome, String model) {
+    return toJson(outcome, model, null);
   }
 
   /**
-   * One line of JSON for {@code result}, with the number of its line in a requests file when {@code
-   * line} is not null.
+   * One line of JSON for {@code outcome}, with the number of its line in a requests file when
+   * {@code line} is not null.
    */
-  public static String toJson(EngineResult result, String model, Integer line) {
+  public static String toJson(EngineOutcome outcome, String model, Integer line) {
     ObjectNode node = JSON.createObjectNode();
-    node.put("id", result.id());
+    node.put("id", outcome.id());
     if (line != null) {
       node.put("line", line);
     }
     node.put("model", model);
-    if (!result.ok()) {
+    if (outcome instanceof EngineFailure failure) {
       ObjectNode error = node.putObject("error");
-      error.put("code", result.errorCode().name());
-      error.put("message", result.errorMessage());
+      error.put("code", failure.code().name());
+      error.put("message", failure.message());
       return node.toString();
     }
+    EngineResult result = (EngineResult) outcome;
     ints(node.putArray("qformer_input_ids"), result.qformerInputIds());
     ints(node.putArray("prompt_ids"), result.promptIds());
     ints(node.putArray("token_ids"), result.tokenIds());

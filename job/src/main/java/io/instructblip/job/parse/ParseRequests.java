@@ -1,7 +1,7 @@
 package io.instructblip.job.parse;
 
 import io.instructblip.engine.RequestLimits;
-import io.instructblip.engine.generate.GenerationDefaults;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.job.kafka.DeadLetter;
 import io.instructblip.job.kafka.RawRecord;
 import io.instructblip.job.kafka.RequestEnvelope;

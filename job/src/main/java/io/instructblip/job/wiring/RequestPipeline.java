@@ -1,6 +1,6 @@
 package io.instructblip.job.wiring;
 
-import io.instructblip.engine.generate.GenerationDefaults;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.model.ModelDirectory;
 import io.instructblip.engine.model.ModelManifest;
 import io.instructblip.flink.StageFailure;

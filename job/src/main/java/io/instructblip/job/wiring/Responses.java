@@ -36,9 +36,6 @@ public final class Responses {
     ResponseContext context = ResponseContext.decode(answer.context());
     EngineResult r = answer.result();
     long now = clock.millis();
-    if (!r.ok()) {
-      return failed(r.id(), r.errorCode(), r.errorMessage(), context, now);
-    }
     List<io.instructblip.schema.avro.RankedCandidate> candidates = new ArrayList<>();
     for (RankedCandidate c : r.candidates()) {
       candidates.add(

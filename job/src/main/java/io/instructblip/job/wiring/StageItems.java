@@ -4,6 +4,7 @@ import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.api.InputEcho;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.InFlight;
@@ -61,23 +62,21 @@ public final class StageItems {
     return bytes;
   }
 
-  /** A request's generation options as engine overrides ({@code null} fields stay unset). */
+  /**
+   * A request's generation options as engine overrides ({@code null} fields stay unset): each
+   * {@link GenerationParameter} from the schema field of its key (the schema's fields are the
+   * specification's, GenerationOptionsSpecTest checks it).
+   */
   public static GenerationOverrides overrides(GenerationOptions g) {
-    if (g == null) {
-      return GenerationOverrides.NONE;
+    return g == null ? GenerationOverrides.NONE : GenerationOverrides.of(p -> g.get(p.key()));
+  }
+
+  /** Engine overrides as a request's generation options, the inverse of {@link #overrides}. */
+  public static GenerationOptions options(GenerationOverrides o) {
+    GenerationOptions g = GenerationOptions.newBuilder().build();
+    for (GenerationParameter p : GenerationParameter.values()) {
+      g.put(p.key(), o.get(p));
     }
-    return GenerationOverrides.builder()
-        .maxNewTokens(g.getMaxNewTokens())
-        .minNewTokens(g.getMinNewTokens())
-        .numBeams(g.getNumBeams())
-        .lengthPenalty(g.getLengthPenalty())
-        .repetitionPenalty(g.getRepetitionPenalty())
-        .doSample(g.getDoSample())
-        .temperature(g.getTemperature())
-        .topK(g.getTopK())
-        .topP(g.getTopP())
-        .seed(g.getSeed())
-        .numReturnSequences(g.getNumReturnSequences())
-        .build();
+    return g;
   }
 }

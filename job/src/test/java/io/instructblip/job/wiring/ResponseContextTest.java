@@ -57,10 +57,14 @@ class ResponseContextTest {
   @Test
   void anAnswerWhoseContextCannotBeReadIsAnsweredWithAnInternalError() {
     io.instructblip.engine.api.EngineResult result =
-        io.instructblip.engine.api.EngineResult.failed(
+        new io.instructblip.engine.api.EngineResult(
             "req-7",
-            new io.instructblip.engine.api.EngineException(
-                io.instructblip.engine.api.ErrorCode.MODEL_ERROR, "x"),
+            "x",
+            java.util.List.of(),
+            io.instructblip.engine.generate.FinishReason.EOS,
+            java.util.List.of(),
+            java.util.List.of(),
+            java.util.List.of(),
             io.instructblip.engine.api.StageTimings.ZERO);
     byte[] corrupt = {0, 0, 0, 5, 1}; // claims 5 metadata entries, holds none
     var response =

@@ -49,11 +49,6 @@ public final class BeamSearch implements Search {
     this.params = params;
     this.chain = LogitsProcessorChain.forParams(params);
     this.numBeams = params.numBeams();
-    if (numBeams > ParameterRules.MAX_NUM_BEAMS) {
-      // GenerationParams refuses this already; 2 * 2^30 beams once overflowed an array size here.
-      throw ParameterRules.invalid(
-          "num_beams must be at most " + ParameterRules.MAX_NUM_BEAMS + ", got " + numBeams);
-    }
     this.candidatesPerStep = Math.max(2, 1 + params.eosTokenIds().size()) * numBeams;
     this.finished = new BeamHypotheses(numBeams, params.lengthPenalty());
     this.histories = new TokenHistory[] {TokenHistory.startingWith(decoderPrefix)};

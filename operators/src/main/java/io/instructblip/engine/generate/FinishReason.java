@@ -9,13 +9,9 @@ public enum FinishReason {
   /** The sequence reached {@code max_new_tokens}. */
   LENGTH,
   /** The answer is the best candidate of a ranking request (no generation took place). */
-  RANK,
-  /** The request failed; the response carries an error instead of an answer. */
-  ERROR;
+  RANK;
 
-  /**
-   * The lower-case name used on the wire: {@code eos}, {@code length}, {@code rank}, {@code error}.
-   */
+  /** The lower-case name used on the wire: {@code eos}, {@code length}, {@code rank}. */
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -2,13 +2,17 @@ package io.instructblip.engine.generate;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationDefaults;
+import io.instructblip.engine.api.GenerationParameter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The generation parameters of one request, checked. Build them from the model directory's defaults
- * and override what the request names:
+ * The generation parameters of one request, checked: a value for every {@link GenerationParameter},
+ * and the EOS ids. Build them from the model directory's defaults and override what the request
+ * names:
  *
  * <pre>{@code
  * GenerationParams params =
@@ -19,45 +23,26 @@ import java.util.Objects;
  *         .build();
  * }</pre>
  *
- * <p>Rules (each broken one is an {@link EngineException} with {@link ErrorCode#INVALID_PARAMETER}
- * and a message that names the parameter): {@code 1 <= max_new_tokens <= 16384}; {@code 0 <=
- * min_new_tokens <= max_new_tokens}; {@code 1 <= num_beams <= 64}; {@code 1 <= num_return_sequences
- * <= num_beams}; {@code -100 <= length_penalty <= 100}; {@code 0.01 <= repetition_penalty <= 100};
- * {@code 0.01 <= temperature <= 100}; {@code 0 <= top_k <= 1000000} (0 = off); {@code 0 < top_p <=
- * 1} (1 = off); not {@code do_sample} together with {@code num_beams > 1}; at least one EOS id,
- * none negative. The constants are {@link ParameterRules}'s.
- *
- * @param seed the seed of the sampling generator (sampling only): the same seed gives the same
- *     tokens whatever else runs in the batch
- * @param eosTokenIds the ids that end a sequence (the manifest's {@code special_tokens.llm_eos})
+ * <p>Rules: those of {@link GenerationParameter#checkAll} (each broken one is an {@link
+ * EngineException} with {@link ErrorCode#INVALID_PARAMETER} and a message that names the parameter,
+ * the rule and the value), and at least one EOS id, none negative. The seed (0 unless set) seeds
+ * the sampling generator: the same seed gives the same tokens whatever else runs in the batch.
+ * Immutable.
  */
-public record GenerationParams(
-    int maxNewTokens,
-    int minNewTokens,
-    int numBeams,
-    double lengthPenalty,
-    double repetitionPenalty,
-    boolean doSample,
-    double temperature,
-    int topK,
-    double topP,
-    long seed,
-    int numReturnSequences,
-    List<Integer> eosTokenIds) {
+public final class GenerationParams {
+  /**
+   * By {@link GenerationParameter#ordinal()}: an array, which Kryo copies (it cannot rebuild an
+   * EnumMap).
+   */
+  private final Object[] values;
 
-  /** Checks every rule; see the type's documentation. */
-  public GenerationParams {
-    ParameterRules.check(
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        numReturnSequences,
-        lengthPenalty,
-        repetitionPenalty,
-        doSample,
-        temperature,
-        topK,
-        topP);
+  private final List<Integer> eosTokenIds;
+
+  private GenerationParams(Object[] values, List<Integer> eosTokenIds) {
+    for (GenerationParameter p : GenerationParameter.values()) {
+      Objects.requireNonNull(values[p.ordinal()], p.key());
+    }
+    GenerationParameter.checkAll(p -> values[p.ordinal()]);
     Objects.requireNonNull(eosTokenIds, "eosTokenIds");
     if (eosTokenIds.isEmpty()) {
       throw ParameterRules.invalid(
@@ -68,7 +53,8 @@ public record GenerationParams(
         throw ParameterRules.invalid("eos_token_ids must be token ids >= 0, got " + eosTokenIds);
       }
     }
-    eosTokenIds = List.copyOf(eosTokenIds);
+    this.values = values;
+    this.eosTokenIds = List.copyOf(eosTokenIds);
   }
 
   /** A builder that starts from the given defaults (usually the manifest's). */
@@ -79,6 +65,68 @@ public record GenerationParams(
   /** A builder that starts from {@link GenerationDefaults#REFERENCE}. */
   public static Builder builder() {
     return new Builder(GenerationDefaults.REFERENCE);
+  }
+
+  /** A builder holding these parameters, to change some of them. */
+  public Builder toBuilder() {
+    Builder b = new Builder(GenerationDefaults.REFERENCE).eosTokenIds(eosTokenIds);
+    System.arraycopy(values, 0, b.values, 0, values.length);
+    return b;
+  }
+
+  /** The value of {@code p} (boxed, of {@code p.type()}). */
+  public Object get(GenerationParameter p) {
+    return values[p.ordinal()];
+  }
+
+  public int maxNewTokens() {
+    return (Integer) get(GenerationParameter.MAX_NEW_TOKENS);
+  }
+
+  public int minNewTokens() {
+    return (Integer) get(GenerationParameter.MIN_NEW_TOKENS);
+  }
+
+  public int numBeams() {
+    return (Integer) get(GenerationParameter.NUM_BEAMS);
+  }
+
+  public double lengthPenalty() {
+    return (Double) get(GenerationParameter.LENGTH_PENALTY);
+  }
+
+  public double repetitionPenalty() {
+    return (Double) get(GenerationParameter.REPETITION_PENALTY);
+  }
+
+  public boolean doSample() {
+    return (Boolean) get(GenerationParameter.DO_SAMPLE);
+  }
+
+  public double temperature() {
+    return (Double) get(GenerationParameter.TEMPERATURE);
+  }
+
+  public int topK() {
+    return (Integer) get(GenerationParameter.TOP_K);
+  }
+
+  public double topP() {
+    return (Double) get(GenerationParameter.TOP_P);
+  }
+
+  /** The sampling seed (sampling only). */
+  public long seed() {
+    return (Long) get(GenerationParameter.SEED);
+  }
+
+  public int numReturnSequences() {
+    return (Integer) get(GenerationParameter.NUM_RETURN_SEQUENCES);
+  }
+
+  /** The ids that end a sequence (the manifest's {@code special_tokens.llm_eos}). */
+  public List<Integer> eosTokenIds() {
+    return eosTokenIds;
   }
 
   /** Whether {@code tokenId} ends a sequence. */
@@ -93,10 +141,31 @@ public record GenerationParams(
 
   /** The search this request runs: greedy, sampling or beam search. */
   public SearchKind searchKind() {
-    if (doSample) {
+    if (doSample()) {
       return SearchKind.SAMPLING;
     }
-    return numBeams > 1 ? SearchKind.BEAM : SearchKind.GREEDY;
+    return numBeams() > 1 ? SearchKind.BEAM : SearchKind.GREEDY;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof GenerationParams other
+        && Arrays.equals(values, other.values)
+        && eosTokenIds.equals(other.eosTokenIds);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(values) * 31 + eosTokenIds.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder out = new StringBuilder("GenerationParams{");
+    for (GenerationParameter p : GenerationParameter.values()) {
+      out.append(p.key()).append('=').append(get(p)).append(", ");
+    }
+    return out.append("eos_token_ids=").append(eosTokenIds).append('}').toString();
   }
 
   /** The kind of search a request runs, fixed at admission. */
@@ -111,87 +180,74 @@ public record GenerationParams(
 
   /** Builds {@link GenerationParams}; every setter overrides the defaults it started from. */
   public static final class Builder {
-    private int maxNewTokens;
-    private int minNewTokens;
-    private int numBeams;
-    private double lengthPenalty;
-    private double repetitionPenalty;
-    private boolean doSample;
-    private double temperature;
-    private int topK;
-    private double topP;
-    private long seed;
-    private int numReturnSequences = 1;
+    private final Object[] values = new Object[GenerationParameter.values().length];
     private List<Integer> eosTokenIds = List.of();
 
     private Builder(GenerationDefaults defaults) {
       Objects.requireNonNull(defaults, "defaults");
-      this.maxNewTokens = defaults.maxNewTokens();
-      this.minNewTokens = defaults.minNewTokens();
-      this.numBeams = defaults.numBeams();
-      this.lengthPenalty = defaults.lengthPenalty();
-      this.repetitionPenalty = defaults.repetitionPenalty();
-      this.doSample = defaults.doSample();
-      this.temperature = defaults.temperature();
-      this.topK = defaults.topK();
-      this.topP = defaults.topP();
+      for (GenerationParameter p : GenerationParameter.values()) {
+        values[p.ordinal()] = defaults.get(p);
+      }
+      values[GenerationParameter.SEED.ordinal()] = 0L; // 0 unless the caller sets one
+    }
+
+    /**
+     * Sets {@code p} to {@code value} (of {@code p.type()}).
+     *
+     * @throws IllegalArgumentException when {@code value} is null or of another type
+     */
+    public Builder set(GenerationParameter p, Object value) {
+      if (value == null) {
+        throw new IllegalArgumentException(p.key() + " cannot be null here");
+      }
+      values[p.ordinal()] = p.type().cast(value);
+      return this;
     }
 
     public Builder maxNewTokens(int value) {
-      this.maxNewTokens = value;
-      return this;
+      return set(GenerationParameter.MAX_NEW_TOKENS, value);
     }
 
     public Builder minNewTokens(int value) {
-      this.minNewTokens = value;
-      return this;
+      return set(GenerationParameter.MIN_NEW_TOKENS, value);
     }
 
     public Builder numBeams(int value) {
-      this.numBeams = value;
-      return this;
+      return set(GenerationParameter.NUM_BEAMS, value);
     }
 
     public Builder lengthPenalty(double value) {
-      this.lengthPenalty = value;
-      return this;
+      return set(GenerationParameter.LENGTH_PENALTY, value);
     }
 
     public Builder repetitionPenalty(double value) {
-      this.repetitionPenalty = value;
-      return this;
+      return set(GenerationParameter.REPETITION_PENALTY, value);
     }
 
     public Builder doSample(boolean value) {
-      this.doSample = value;
-      return this;
+      return set(GenerationParameter.DO_SAMPLE, value);
     }
 
     public Builder temperature(double value) {
-      this.temperature = value;
-      return this;
+      return set(GenerationParameter.TEMPERATURE, value);
     }
 
     public Builder topK(int value) {
-      this.topK = value;
-      return this;
+      return set(GenerationParameter.TOP_K, value);
     }
 
     public Builder topP(double value) {
-      this.topP = value;
-      return this;
+      return set(GenerationParameter.TOP_P, value);
     }
 
     /** The sampling seed; 0 unless set. */
     public Builder seed(long value) {
-      this.seed = value;
-      return this;
+      return set(GenerationParameter.SEED, value);
     }
 
     /** How many finished beams to return, best first; 1 unless set. */
     public Builder numReturnSequences(int value) {
-      this.numReturnSequences = value;
-      return this;
+      return set(GenerationParameter.NUM_RETURN_SEQUENCES, value);
     }
 
     public Builder eosTokenIds(int... ids) {
@@ -215,19 +271,7 @@ public record GenerationParams(
      * @throws EngineException {@link ErrorCode#INVALID_PARAMETER} when a rule is broken
      */
     public GenerationParams build() {
-      return new GenerationParams(
-          maxNewTokens,
-          minNewTokens,
-          numBeams,
-          lengthPenalty,
-          repetitionPenalty,
-          doSample,
-          temperature,
-          topK,
-          topP,
-          seed,
-          numReturnSequences,
-          eosTokenIds);
+      return new GenerationParams(values.clone(), eosTokenIds);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.instructblip.engine.generate;
 
+import io.instructblip.engine.api.GenerationParameter;
+
 /**
  * HF's repetition penalty: for every distinct id of the row's penalty set, a score {@code s}
  * becomes {@code s * r} when {@code s < 0}, else {@code s / r} (in float32, as PyTorch does). An id
@@ -9,12 +11,11 @@ public final class RepetitionPenaltyProcessor implements LogitsProcessor {
   private final float penalty;
 
   /**
-   * @param penalty {@code r > 0}; 1.0 changes nothing
+   * @param penalty within {@link GenerationParameter#REPETITION_PENALTY}'s rule; 1.0 changes
+   *     nothing
    */
   public RepetitionPenaltyProcessor(double penalty) {
-    if (!(penalty > 0)) {
-      throw ParameterRules.invalid("repetition_penalty must be greater than 0, got " + penalty);
-    }
+    GenerationParameter.REPETITION_PENALTY.check(penalty);
     this.penalty = (float) penalty;
   }
 

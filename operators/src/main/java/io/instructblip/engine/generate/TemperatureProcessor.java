@@ -1,21 +1,17 @@
 package io.instructblip.engine.generate;
 
+import io.instructblip.engine.api.GenerationParameter;
+
 /** Sampling only: divides every score by the temperature (in float32). */
 public final class TemperatureProcessor implements LogitsProcessor {
   private final float temperature;
 
   /**
-   * @param temperature at least {@link ParameterRules#MIN_TEMPERATURE} (smaller ones overflow the
-   *     scores); 1.0 changes nothing
+   * @param temperature within {@link GenerationParameter#TEMPERATURE}'s rule (smaller ones overflow
+   *     the scores, an infinite one makes every token alike); 1.0 changes nothing
    */
   public TemperatureProcessor(double temperature) {
-    if (!(temperature >= ParameterRules.MIN_TEMPERATURE)) {
-      throw ParameterRules.invalid(
-          "temperature must be at least "
-              + ParameterRules.MIN_TEMPERATURE
-              + " (smaller ones overflow), got "
-              + temperature);
-    }
+    GenerationParameter.TEMPERATURE.check(temperature);
     this.temperature = (float) temperature;
   }
 

@@ -1,5 +1,6 @@
 package io.instructblip.engine.generate;
 
+import io.instructblip.engine.api.GenerationParameter;
 import java.util.Arrays;
 
 /**
@@ -11,12 +12,11 @@ public final class TopPProcessor implements LogitsProcessor {
   private final double topP;
 
   /**
-   * @param topP in {@code (0, 1]}; 1.0 keeps everything
+   * @param topP within {@link GenerationParameter#TOP_P}'s rule, {@code (0, 1]}; 1.0 keeps
+   *     everything
    */
   public TopPProcessor(double topP) {
-    if (!(topP > 0 && topP <= 1)) {
-      throw ParameterRules.invalid("top_p must be greater than 0 and at most 1, got " + topP);
-    }
+    GenerationParameter.TOP_P.check(topP);
     this.topP = topP;
   }
 

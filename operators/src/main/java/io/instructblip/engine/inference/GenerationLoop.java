@@ -1,6 +1,8 @@
 package io.instructblip.engine.inference;
 
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.TaskMode;
@@ -129,8 +131,8 @@ public final class GenerationLoop<S> {
    * and the others are admitted; when the batched prefill itself fails, each job is started alone,
    * so that only the one that fails alone is answered with the error.
    */
-  public List<EngineResult> admit(List<Job> jobs) {
-    List<EngineResult> finished = new ArrayList<>();
+  public List<EngineOutcome> admit(List<Job> jobs) {
+    List<EngineOutcome> finished = new ArrayList<>();
     List<Job> generate = new ArrayList<>();
     for (Job job : jobs) {
       if (job.request().mode() == TaskMode.RANK) {
@@ -188,11 +190,11 @@ public final class GenerationLoop<S> {
    * backends change a state only after its run succeeded), so that only a sequence that also fails
    * alone is answered with the error ({@code MODEL_ERROR} for ONNX Runtime failures).
    */
-  public List<EngineResult> step() {
+  public List<EngineOutcome> step() {
     if (running.isEmpty()) {
       return List.of();
     }
-    List<EngineResult> finished = new ArrayList<>();
+    List<EngineOutcome> finished = new ArrayList<>();
     List<Running<S>> batch = new ArrayList<>(running.size());
     List<long[]> tokens = new ArrayList<>(running.size());
     for (Running<S> r : running) {
@@ -224,8 +226,8 @@ public final class GenerationLoop<S> {
   }
 
   /** After a failed batched step: one model run per sequence. */
-  private List<EngineResult> stepEachAlone(
-      List<Running<S>> batch, List<long[]> tokens, List<EngineResult> finished) {
+  private List<EngineOutcome> stepEachAlone(
+      List<Running<S>> batch, List<long[]> tokens, List<EngineOutcome> finished) {
     for (int i = 0; i < batch.size(); i++) {
       Running<S> r = batch.get(i);
       float[][] logits;
@@ -265,7 +267,7 @@ public final class GenerationLoop<S> {
   }
 
   /** Feeds one step's logits to a sequence's search; it leaves when done or when it fails. */
-  private void advance(Running<S> r, float[][] logits, List<EngineResult> finished) {
+  private void advance(Running<S> r, float[][] logits, List<EngineOutcome> finished) {
     try {
       r.search.step(logits);
       if (r.search.isDone()) {
@@ -340,7 +342,7 @@ public final class GenerationLoop<S> {
     return new FloatTensor(new int[] {a.dim(0) + b.dim(0), a.dim(1)}, data);
   }
 
-  private EngineResult rank(Job job) {
+  private EngineOutcome rank(Job job) {
     long start = System.nanoTime();
     PreparedRequest request = job.request();
     try {
@@ -365,9 +367,7 @@ public final class GenerationLoop<S> {
           ranked,
           boxed(request.qformerIds()),
           boxed(request.promptIds()),
-          request.timings().withLlm((System.nanoTime() - start) / 1_000),
-          null,
-          null);
+          request.timings().withLlm((System.nanoTime() - start) / 1_000));
     } catch (RuntimeException e) {
       return failed(job, e, start);
     }
@@ -388,9 +388,7 @@ public final class GenerationLoop<S> {
         List.of(),
         boxed(request.qformerIds()),
         boxed(request.promptIds()),
-        request.timings().withLlm((System.nanoTime() - r.startNanos) / 1_000),
-        null,
-        null);
+        request.timings().withLlm((System.nanoTime() - r.startNanos) / 1_000));
   }
 
   private static List<Integer> boxed(long[] ids) {
@@ -402,11 +400,11 @@ public final class GenerationLoop<S> {
   }
 
   /**
-   * The error result of one job; an exception that is not the engine's is an {@code INTERNAL} error
-   * (the loop never lets one job's failure escape to the others).
+   * The failure of one job; an exception that is not the engine's is an {@code INTERNAL} error (the
+   * loop never lets one job's failure escape to the others).
    */
-  private static EngineResult failed(Job job, RuntimeException e, long startNanos) {
-    return EngineResult.failed(
+  private static EngineFailure failed(Job job, RuntimeException e, long startNanos) {
+    return EngineFailure.of(
         job.request().id(),
         EngineException.orInternal(e, "unexpected failure in the LLM stage"),
         job.request().timings().withLlm((System.nanoTime() - startNanos) / 1_000));

@@ -3,10 +3,11 @@ package io.instructblip.engine.inference;
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationDefaults;
 import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.api.TaskMode;
-import io.instructblip.engine.generate.GenerationDefaults;
 import io.instructblip.engine.generate.GenerationParams;
 import io.instructblip.engine.image.ImagePreprocessor;
 import io.instructblip.engine.text.PromptBuilder;
@@ -191,19 +192,10 @@ public final class RequestPreparer {
     if (mode == TaskMode.RANK || params.maxNewTokens() <= room) {
       return params;
     }
-    return new GenerationParams(
-        room,
-        Math.min(params.minNewTokens(), room),
-        params.numBeams(),
-        params.lengthPenalty(),
-        params.repetitionPenalty(),
-        params.doSample(),
-        params.temperature(),
-        params.topK(),
-        params.topP(),
-        params.seed(),
-        params.numReturnSequences(),
-        params.eosTokenIds());
+    return params.toBuilder()
+        .maxNewTokens(room)
+        .minNewTokens(Math.min(params.minNewTokens(), room))
+        .build();
   }
 
   /**
@@ -215,51 +207,29 @@ public final class RequestPreparer {
    */
   public static GenerationParams resolve(
       GenerationDefaults defaults, int eosId, GenerationOverrides o, String requestId) {
+    Integer returnSequences = o.numReturnSequences();
+    if (returnSequences != null && returnSequences > 1) {
+      throw new EngineException(
+          ErrorCode.INVALID_PARAMETER,
+          "num_return_sequences "
+              + returnSequences
+              + " is not supported yet: every answer is the single best sequence; send 1 or"
+              + " leave it out");
+    }
     GenerationParams.Builder b = GenerationParams.builder(defaults).eosTokenIds(eosId);
-    if (o.maxNewTokens() != null) {
-      b.maxNewTokens(o.maxNewTokens());
-    }
-    if (o.minNewTokens() != null) {
-      b.minNewTokens(o.minNewTokens());
-    }
-    if (o.numBeams() != null) {
-      b.numBeams(o.numBeams());
-    }
-    if (o.lengthPenalty() != null) {
-      b.lengthPenalty(o.lengthPenalty());
-    }
-    if (o.repetitionPenalty() != null) {
-      b.repetitionPenalty(o.repetitionPenalty());
-    }
-    if (o.doSample() != null) {
-      b.doSample(o.doSample());
-      if (o.doSample() && o.numBeams() == null) {
-        // The model's default beam count (5) would conflict with sampling: sampling is one row.
-        b.numBeams(1);
+    for (GenerationParameter p : GenerationParameter.values()) {
+      if (o.get(p) != null) {
+        b.set(p, o.get(p));
       }
     }
-    if (o.temperature() != null) {
-      b.temperature(o.temperature());
+    if (Boolean.TRUE.equals(o.doSample()) && o.numBeams() == null) {
+      // The model's default beam count (5) would conflict with sampling: sampling is one row.
+      b.numBeams(1);
     }
-    if (o.topK() != null) {
-      b.topK(o.topK());
+    if (o.seed() == null) {
+      // Without an explicit seed a request is still reproducible: its seed derives from its id.
+      b.seed(requestId.hashCode());
     }
-    if (o.topP() != null) {
-      b.topP(o.topP());
-    }
-    if (o.numReturnSequences() != null) {
-      if (o.numReturnSequences() > 1) {
-        throw new EngineException(
-            ErrorCode.INVALID_PARAMETER,
-            "num_return_sequences "
-                + o.numReturnSequences()
-                + " is not supported yet: every answer is the single best sequence; send 1 or"
-                + " leave it out");
-      }
-      b.numReturnSequences(o.numReturnSequences());
-    }
-    // Without an explicit seed a request is still reproducible: its seed derives from its id.
-    b.seed(o.seed() != null ? o.seed() : requestId.hashCode());
     return b.build();
   }
 }

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
-import io.instructblip.engine.generate.GenerationDefaults;
+import io.instructblip.engine.api.GenerationDefaults;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.model.ModelManifest.ImagePreprocessing;
 import io.instructblip.engine.model.ModelManifest.Llm;
 import io.instructblip.engine.model.ModelManifest.PaddingSide;
@@ -274,31 +275,20 @@ public final class ManifestParser {
   }
 
   /**
-   * The manifest's generation defaults: types are checked here, ranges by the one set of rules
-   * every request is checked against ({@code ParameterRules}, through {@link GenerationDefaults}),
-   * so the manifest cannot accept a default that a request could not send.
+   * The manifest's generation defaults: every parameter of {@link GenerationParameter} that a model
+   * directory sets, its type checked here, its range by the one set of rules every request is
+   * checked against (through {@link GenerationDefaults}), so the manifest cannot accept a default
+   * that a request could not send.
    */
   private static GenerationDefaults readGenerationDefaults(Fields fields) {
-    int maxNewTokens = fields.integer("max_new_tokens");
-    int minNewTokens = fields.integer("min_new_tokens");
-    int numBeams = fields.integer("num_beams");
-    double lengthPenalty = fields.number("length_penalty");
-    double repetitionPenalty = fields.number("repetition_penalty");
-    boolean doSample = fields.bool("do_sample");
-    double temperature = fields.number("temperature");
-    int topK = fields.integer("top_k");
-    double topP = fields.number("top_p");
-    // Its constructor checks the ranges and fails with MODEL_INVALID naming generation_defaults.
-    return new GenerationDefaults(
-        maxNewTokens,
-        minNewTokens,
-        numBeams,
-        lengthPenalty,
-        repetitionPenalty,
-        doSample,
-        temperature,
-        topK,
-        topP);
+    Map<GenerationParameter, Object> values = new EnumMap<>(GenerationParameter.class);
+    for (GenerationParameter p : GenerationParameter.values()) {
+      if (p.modelDefault()) {
+        values.put(p, fields.parameter(p));
+      }
+    }
+    // Checks the ranges and fails with MODEL_INVALID naming generation_defaults.
+    return GenerationDefaults.of(values::get);
   }
 
   private static void checkTokenId(String path, long id, long vocabSize) {
@@ -395,6 +385,24 @@ public final class ManifestParser {
         throw invalid(path(field) + " must be an integer or null, found " + describe(value));
       }
       return OptionalLong.of(value.longValue());
+    }
+
+    /** The value of the generation parameter {@code p}, of its type. */
+    Object parameter(GenerationParameter p) {
+      JsonNode node = present(p.key());
+      Object value = GenerationParametersJson.value(p, node);
+      if (value == null) {
+        throw invalid(
+            path(p.key())
+                + (p.type() == GenerationParameter.ValueType.BOOLEAN
+                    ? " must be true or false"
+                    : p.type() == GenerationParameter.ValueType.DOUBLE
+                        ? " must be a number"
+                        : " must be an integer")
+                + ", found "
+                + describe(node));
+      }
+      return value;
     }
 
     double number(String field) {

@@ -1,6 +1,6 @@
 package io.instructblip.engine.model;
 
-import io.instructblip.engine.generate.GenerationDefaults;
+import io.instructblip.engine.api.GenerationDefaults;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;

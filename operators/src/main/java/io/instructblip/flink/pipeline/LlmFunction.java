@@ -2,6 +2,8 @@ package io.instructblip.flink.pipeline;
 
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.generate.ContinuousBatchScheduler;
 import io.instructblip.engine.inference.GenerationLoop;
@@ -113,20 +115,21 @@ public final class LlmFunction implements StepFunction<StageItem, StageAnswer> {
     public List<Result<StageAnswer>> step() {
       List<Result<StageAnswer>> finished = new ArrayList<>(failedOnAdmit);
       failedOnAdmit.clear();
-      List<EngineResult> done = new ArrayList<>();
+      List<EngineOutcome> done = new ArrayList<>();
       List<ContinuousBatchScheduler.Entry<GenerationLoop.Job>> joining = scheduler.admit();
       if (!joining.isEmpty()) {
         done.addAll(
             loop.admit(joining.stream().map(ContinuousBatchScheduler.Entry::payload).toList()));
       }
       done.addAll(loop.step());
-      for (EngineResult r : done) {
+      for (EngineOutcome r : done) {
         scheduler.finish(r.id());
         byte[] context = contexts.remove(r.id());
-        if (r.ok()) {
-          finished.add(Result.ok(r.id(), new StageAnswer(r, context), r.generatedTokens()));
-        } else {
-          finished.add(Result.error(r.id(), r.errorCode(), r.errorMessage()));
+        if (r instanceof EngineResult answer) {
+          finished.add(
+              Result.ok(r.id(), new StageAnswer(answer, context), answer.generatedTokens()));
+        } else if (r instanceof EngineFailure failure) {
+          finished.add(Result.error(r.id(), failure.code(), failure.message()));
         }
       }
       return finished;

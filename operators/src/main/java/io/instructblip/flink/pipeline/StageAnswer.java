@@ -7,7 +7,7 @@ import java.util.Objects;
  * What the {@code llm} stage emits for a request it answered: the engine's result and the request's
  * pass-through context.
  *
- * @param result the answer (or an engine error that happened inside the llm stage)
+ * @param result the answer (a request that failed is a {@code Result} error, never an answer)
  * @param context the request's opaque context, unchanged
  */
 public record StageAnswer(EngineResult result, byte[] context) {

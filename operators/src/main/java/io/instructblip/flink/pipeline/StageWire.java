@@ -2,8 +2,8 @@ package io.instructblip.flink.pipeline;
 
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
-import io.instructblip.engine.api.ErrorCode;
 import io.instructblip.engine.api.GenerationOverrides;
+import io.instructblip.engine.api.GenerationParameter;
 import io.instructblip.engine.api.StageTimings;
 import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.generate.FinishReason;
@@ -113,8 +113,10 @@ final class StageWire {
     writeInts(r.qformerInputIds(), out);
     writeInts(r.promptIds(), out);
     writeTimings(r.timings(), out);
-    writeNullableString(r.errorCode() == null ? null : r.errorCode().name(), out);
-    writeNullableString(r.errorMessage(), out);
+    // Where an answer once held an error code and message: always absent now (an answer only
+    // answers; failures travel as Result errors), kept so that the layout is unchanged.
+    writeNullableString(null, out);
+    writeNullableString(null, out);
     writeBytes(answer.context(), out);
   }
 
@@ -133,20 +135,10 @@ final class StageWire {
     List<Integer> qformerIds = readInts(in);
     List<Integer> promptIds = readInts(in);
     StageTimings timings = readTimings(in);
-    String code = readNullableString(in);
-    String message = readNullableString(in);
+    readNullableString(in); // the former error code and message, never set
+    readNullableString(in);
     EngineResult result =
-        new EngineResult(
-            id,
-            text,
-            tokens,
-            finish,
-            candidates,
-            qformerIds,
-            promptIds,
-            timings,
-            code == null ? null : ErrorCode.valueOf(code),
-            message);
+        new EngineResult(id, text, tokens, finish, candidates, qformerIds, promptIds, timings);
     return new StageAnswer(result, readBytes(in));
   }
 
@@ -165,20 +157,9 @@ final class StageWire {
       writeString(c, out);
     }
     GenerationOverrides o = r.overrides();
-    writeNullableInt(o.maxNewTokens(), out);
-    writeNullableInt(o.minNewTokens(), out);
-    writeNullableInt(o.numBeams(), out);
-    writeNullableDouble(o.lengthPenalty(), out);
-    writeNullableDouble(o.repetitionPenalty(), out);
-    out.writeByte(o.doSample() == null ? -1 : o.doSample() ? 1 : 0);
-    writeNullableDouble(o.temperature(), out);
-    writeNullableInt(o.topK(), out);
-    writeNullableDouble(o.topP(), out);
-    out.writeBoolean(o.seed() != null);
-    if (o.seed() != null) {
-      out.writeLong(o.seed());
+    for (GenerationParameter p : GenerationParameter.values()) {
+      writeNullableParameter(p, o.get(p), out);
     }
-    writeNullableInt(o.numReturnSequences(), out);
   }
 
   private static EngineRequest readRequest(DataInput in, StringReader strings) throws IOException {
@@ -196,18 +177,9 @@ final class StageWire {
       candidates.add(strings.read(in));
     }
     GenerationOverrides.Builder o = GenerationOverrides.builder();
-    o.maxNewTokens(readNullableInt(in));
-    o.minNewTokens(readNullableInt(in));
-    o.numBeams(readNullableInt(in));
-    o.lengthPenalty(readNullableDouble(in));
-    o.repetitionPenalty(readNullableDouble(in));
-    byte sample = in.readByte();
-    o.doSample(sample < 0 ? null : sample == 1);
-    o.temperature(readNullableDouble(in));
-    o.topK(readNullableInt(in));
-    o.topP(readNullableDouble(in));
-    o.seed(in.readBoolean() ? in.readLong() : null);
-    o.numReturnSequences(readNullableInt(in));
+    for (GenerationParameter p : GenerationParameter.values()) {
+      o.set(p, readNullableParameter(p, in));
+    }
     return new EngineRequest(id, bytes, instruction, mode, candidates, o.build());
   }
 
@@ -219,17 +191,9 @@ final class StageWire {
     writeLongs(p.qformerIds(), out);
     writeLongs(p.promptIds(), out);
     GenerationParams g = p.params();
-    out.writeInt(g.maxNewTokens());
-    out.writeInt(g.minNewTokens());
-    out.writeInt(g.numBeams());
-    out.writeDouble(g.lengthPenalty());
-    out.writeDouble(g.repetitionPenalty());
-    out.writeBoolean(g.doSample());
-    out.writeDouble(g.temperature());
-    out.writeInt(g.topK());
-    out.writeDouble(g.topP());
-    out.writeLong(g.seed());
-    out.writeInt(g.numReturnSequences());
+    for (GenerationParameter parameter : GenerationParameter.values()) {
+      writeParameter(parameter, g.get(parameter), out);
+    }
     writeInts(g.eosTokenIds(), out);
     out.writeInt(p.candidateTexts().size());
     for (int i = 0; i < p.candidateTexts().size(); i++) {
@@ -246,20 +210,11 @@ final class StageWire {
     float[] pixels = readFloats(in);
     long[] qformerIds = readLongs(in);
     long[] promptIds = readLongs(in);
-    GenerationParams params =
-        new GenerationParams(
-            in.readInt(),
-            in.readInt(),
-            in.readInt(),
-            in.readDouble(),
-            in.readDouble(),
-            in.readBoolean(),
-            in.readDouble(),
-            in.readInt(),
-            in.readDouble(),
-            in.readLong(),
-            in.readInt(),
-            readInts(in));
+    GenerationParams.Builder params = GenerationParams.builder();
+    for (GenerationParameter parameter : GenerationParameter.values()) {
+      params.set(parameter, readParameter(parameter, in));
+    }
+    params.eosTokenIds(readInts(in));
     int n = in.readInt();
     List<String> texts = new ArrayList<>(n);
     List<long[]> ids = new ArrayList<>(n);
@@ -268,7 +223,16 @@ final class StageWire {
       ids.add(readLongs(in));
     }
     return new PreparedRequest(
-        id, mode, frames, pixels, qformerIds, promptIds, params, texts, ids, readTimings(in));
+        id,
+        mode,
+        frames,
+        pixels,
+        qformerIds,
+        promptIds,
+        params.build(),
+        texts,
+        ids,
+        readTimings(in));
   }
 
   private static void writeTimings(StageTimings t, DataOutput out) throws IOException {
@@ -386,25 +350,49 @@ final class StageWire {
     return in.readBoolean() ? readString(in) : null;
   }
 
-  private static void writeNullableInt(Integer v, DataOutput out) throws IOException {
-    out.writeBoolean(v != null);
-    if (v != null) {
-      out.writeInt(v);
+  /**
+   * A generation parameter's value (never null). The parameters are written in {@link
+   * GenerationParameter}'s order: a parameter added to the specification changes this format, so it
+   * needs a new {@link #VERSION} (StageSerializersTest pins the count).
+   */
+  private static void writeParameter(GenerationParameter p, Object v, DataOutput out)
+      throws IOException {
+    switch (p.type()) {
+      case INT -> out.writeInt((Integer) v);
+      case LONG -> out.writeLong((Long) v);
+      case DOUBLE -> out.writeDouble((Double) v);
+      case BOOLEAN -> out.writeBoolean((Boolean) v);
     }
   }
 
-  private static Integer readNullableInt(DataInput in) throws IOException {
-    return in.readBoolean() ? in.readInt() : null;
+  private static Object readParameter(GenerationParameter p, DataInput in) throws IOException {
+    return switch (p.type()) {
+      case INT -> in.readInt();
+      case LONG -> in.readLong();
+      case DOUBLE -> in.readDouble();
+      case BOOLEAN -> in.readBoolean();
+    };
   }
 
-  private static void writeNullableDouble(Double v, DataOutput out) throws IOException {
+  /** A request's override: a presence flag then the value; a boolean is one byte, -1 when null. */
+  private static void writeNullableParameter(GenerationParameter p, Object v, DataOutput out)
+      throws IOException {
+    if (p.type() == GenerationParameter.ValueType.BOOLEAN) {
+      out.writeByte(v == null ? -1 : (Boolean) v ? 1 : 0);
+      return;
+    }
     out.writeBoolean(v != null);
     if (v != null) {
-      out.writeDouble(v);
+      writeParameter(p, v, out);
     }
   }
 
-  private static Double readNullableDouble(DataInput in) throws IOException {
-    return in.readBoolean() ? in.readDouble() : null;
+  private static Object readNullableParameter(GenerationParameter p, DataInput in)
+      throws IOException {
+    if (p.type() == GenerationParameter.ValueType.BOOLEAN) {
+      byte b = in.readByte();
+      return b < 0 ? null : b == 1;
+    }
+    return in.readBoolean() ? readParameter(p, in) : null;
   }
 }

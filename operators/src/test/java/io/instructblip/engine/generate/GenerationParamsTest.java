@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.ErrorCode;
+import io.instructblip.engine.api.GenerationDefaults;
+import io.instructblip.engine.api.GenerationParameter;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -43,11 +45,13 @@ class GenerationParamsTest {
 
   @Test
   void startsFromTheManifestDefaultsAndTakesOverrides() {
-    GenerationDefaults manifest = new GenerationDefaults(30, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0);
+    GenerationDefaults manifest = defaults(30, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0);
     GenerationParams p =
         GenerationParams.builder(manifest).eosTokenIds(1, 7).maxNewTokens(12).seed(42).build();
     assertEquals(
-        new GenerationParams(12, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0, 42, 1, List.of(1, 7)), p);
+        List.of(12, 0, 1, 0.5, 1.0, false, 0.7, 5, 1.0, 42L, 1),
+        java.util.Arrays.stream(GenerationParameter.values()).map(p::get).toList());
+    assertEquals(List.of(1, 7), p.eosTokenIds());
     assertTrue(p.isEos(7));
     assertFalse(p.isEos(2));
     assertEquals(GenerationParams.SearchKind.GREEDY, p.searchKind());
@@ -134,12 +138,16 @@ class GenerationParamsTest {
   void brokenManifestDefaultsAreAnInvalidModel() {
     EngineException e =
         assertThrows(
-            EngineException.class,
-            () -> new GenerationDefaults(256, 1, 0, 1.0, 1.5, false, 1.0, 0, 0.9));
+            EngineException.class, () -> defaults(256, 1, 0, 1.0, 1.5, false, 1.0, 0, 0.9));
     assertEquals(ErrorCode.MODEL_INVALID, e.code());
     assertEquals(
         "manifest.json generation_defaults: num_beams must be between 1 (no beam search) and 64,"
             + " got 0; fix the model directory",
         e.getMessage());
+  }
+
+  /** Model defaults in the specification's order (the nine a model directory sets). */
+  static GenerationDefaults defaults(Object... values) {
+    return GenerationDefaults.of(p -> values[p.ordinal()]);
   }
 }

@@ -211,7 +211,8 @@ class LogitsProcessorsTest {
     org.junit.jupiter.api.Assertions.assertThrows(
         io.instructblip.engine.api.EngineException.class, () -> new TemperatureProcessor(1e-300));
     float[] scores = {30f, -30f, 0f};
-    new TemperatureProcessor(ParameterRules.MIN_TEMPERATURE).process(scores, null);
+    new TemperatureProcessor(io.instructblip.engine.api.GenerationParameter.MIN_TEMPERATURE)
+        .process(scores, null);
     for (float v : scores) {
       org.junit.jupiter.api.Assertions.assertTrue(Float.isFinite(v), "finite: " + v);
     }

@@ -1,12 +1,14 @@
 package io.instructblip.engine.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
 import io.instructblip.engine.api.EngineException;
+import io.instructblip.engine.api.EngineFailure;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.ErrorCode;
@@ -83,27 +85,26 @@ class GenerationLoopFailuresTest {
 
   @Test
   void aSequenceThatFailsMidwayIsAnsweredAloneAndTheOthersFinish() {
-    Map<String, EngineResult> clean = runToEnd(loop(-1), List.of(jobs.get(0), jobs.get(2)));
-    Map<String, EngineResult> results = runToEnd(loop(3), jobs);
-    assertEquals(ErrorCode.MODEL_ERROR, results.get("poison").errorCode());
+    Map<String, EngineOutcome> clean = runToEnd(loop(-1), List.of(jobs.get(0), jobs.get(2)));
+    Map<String, EngineOutcome> results = runToEnd(loop(3), jobs);
+    assertEquals(ErrorCode.MODEL_ERROR, failure(results.get("poison")).code());
     for (String id : List.of("a", "b")) {
-      assertTrue(results.get(id).ok(), results.get(id).errorMessage());
-      assertEquals(clean.get(id).tokenIds(), results.get(id).tokenIds(), id);
-      assertEquals(8, results.get(id).generatedTokens());
+      assertEquals(clean.get(id).answer().tokenIds(), results.get(id).answer().tokenIds(), id);
+      assertEquals(8, results.get(id).answer().generatedTokens());
     }
   }
 
   @Test
   void aSequenceThatFailsAtAdmissionIsAnsweredAloneAndTheOthersRun() {
-    Map<String, EngineResult> clean = runToEnd(loop(-1), List.of(jobs.get(0), jobs.get(2)));
+    Map<String, EngineOutcome> clean = runToEnd(loop(-1), List.of(jobs.get(0), jobs.get(2)));
     // Query outputs of the wrong width break the batched prefill's inputs.
     GenerationLoop.Job broken =
         new GenerationLoop.Job(jobs.get(1).request(), FloatTensor.zeros(4, 3));
-    Map<String, EngineResult> results =
+    Map<String, EngineOutcome> results =
         runToEnd(loop(-1), List.of(jobs.get(0), broken, jobs.get(2)));
-    assertEquals(ErrorCode.MODEL_INVALID, results.get("poison").errorCode());
+    assertEquals(ErrorCode.MODEL_INVALID, failure(results.get("poison")).code());
     for (String id : List.of("a", "b")) {
-      assertEquals(clean.get(id).tokenIds(), results.get(id).tokenIds(), id);
+      assertEquals(clean.get(id).answer().tokenIds(), results.get(id).answer().tokenIds(), id);
     }
   }
 
@@ -116,16 +117,20 @@ class GenerationLoopFailuresTest {
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
     }
-    List<EngineResult> results =
+    List<EngineOutcome> results =
         engine.infer(
             List.of(
                 EngineRequest.generate("ok-1", List.of(image), "What?"),
                 EngineRequest.generate("bad", List.of(new byte[] {1, 2, 3}), "What?"),
                 EngineRequest.generate("ok-2", List.of(image), "Where?")));
     assertEquals(3, results.size());
-    assertTrue(results.get(0).ok(), results.get(0).errorMessage());
-    assertFalse(results.get(1).ok());
-    assertTrue(results.get(2).ok(), results.get(2).errorMessage());
+    assertInstanceOf(EngineResult.class, results.get(0), () -> results.get(0).toString());
+    assertInstanceOf(EngineFailure.class, results.get(1));
+    assertInstanceOf(EngineResult.class, results.get(2), () -> results.get(2).toString());
+  }
+
+  private static EngineFailure failure(EngineOutcome outcome) {
+    return assertInstanceOf(EngineFailure.class, outcome);
   }
 
   /** A loop whose model runs fail from step {@code failAtStep} on while "poison" is in them. */
@@ -136,14 +141,14 @@ class GenerationLoopFailuresTest {
         engine.preparer().prompts());
   }
 
-  private static Map<String, EngineResult> runToEnd(
+  private static Map<String, EngineOutcome> runToEnd(
       GenerationLoop<SequenceKv> loop, List<GenerationLoop.Job> admitted) {
-    Map<String, EngineResult> results = new LinkedHashMap<>();
-    for (EngineResult r : loop.admit(admitted)) {
+    Map<String, EngineOutcome> results = new LinkedHashMap<>();
+    for (EngineOutcome r : loop.admit(admitted)) {
       results.put(r.id(), r);
     }
     for (int steps = 0; !loop.isIdle() && steps < 50; steps++) {
-      for (EngineResult r : loop.step()) {
+      for (EngineOutcome r : loop.step()) {
         results.put(r.id(), r);
       }
     }

@@ -101,7 +101,8 @@ class GenerationLoopMemoryTest {
       InstructBlipEngine engine, KvStorage storage, List<GenerationLoop.Job> jobs) {
     GenerationLoop<?> loop = engine.newGenerationLoop(storage);
     List<String> answers = new ArrayList<>();
-    Runnable step = () -> loop.step().forEach(r -> answers.add(r.id() + " " + r.tokenIds()));
+    Runnable step =
+        () -> loop.step().forEach(r -> answers.add(r.id() + " " + r.answer().tokenIds()));
     loop.admit(jobs.subList(0, 2));
     for (int i = 0; i < 3; i++) {
       step.run(); // steps 1-3: packed (first step), carried, carried

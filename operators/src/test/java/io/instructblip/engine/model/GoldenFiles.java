@@ -72,8 +72,7 @@ public final class GoldenFiles {
     for (JsonNode path : c.get("images")) {
       images.add(Files.readAllBytes(ModelFixtures.root().resolve(path.asText())));
     }
-    JsonNode p = c.get("params");
-    GenerationOverrides overrides = overrides(p);
+    GenerationOverrides overrides = GenerationParametersJson.overrides(c.get("params"));
     JsonNode candidates = c.get("candidates");
     List<String> texts = new ArrayList<>();
     if (candidates != null && !candidates.isNull()) {
@@ -86,35 +85,5 @@ public final class GoldenFiles {
         texts.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
         texts,
         overrides);
-  }
-
-  /**
-   * Every field of {@link GenerationOverrides} the golden params set; a key that is not mapped
-   * fails, so that a sampling case cannot silently run greedy.
-   */
-  public static GenerationOverrides overrides(JsonNode p) {
-    GenerationOverrides.Builder b = GenerationOverrides.builder();
-    p.fieldNames()
-        .forEachRemaining(
-            key -> {
-              JsonNode v = p.get(key);
-              switch (key) {
-                case "max_new_tokens" -> b.maxNewTokens(v.asInt());
-                case "min_new_tokens" -> b.minNewTokens(v.asInt());
-                case "num_beams" -> b.numBeams(v.asInt());
-                case "length_penalty" -> b.lengthPenalty(v.asDouble());
-                case "repetition_penalty" -> b.repetitionPenalty(v.asDouble());
-                case "do_sample" -> b.doSample(v.asBoolean());
-                case "temperature" -> b.temperature(v.asDouble());
-                case "top_k" -> b.topK(v.asInt());
-                case "top_p" -> b.topP(v.asDouble());
-                case "seed" -> b.seed(v.asLong());
-                case "num_return_sequences" -> b.numReturnSequences(v.asInt());
-                default ->
-                    throw new IllegalArgumentException(
-                        "golden generation parameter '" + key + "' is not mapped in GoldenFiles");
-              }
-            });
-    return b.build();
   }
 }

@@ -2,7 +2,6 @@ package io.instructblip.flink.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
@@ -70,7 +69,6 @@ class EngineStagesHarnessTest {
 
     assertEquals(expected.keySet().size(), answers.size());
     for (StageAnswer answer : answers) {
-      assertTrue(answer.result().ok(), answer.result().errorMessage());
       assertEquals(expected.get(answer.id()), answer.result().tokenIds(), answer.id());
       assertEquals("ctx-" + answer.id(), new String(answer.context()));
     }

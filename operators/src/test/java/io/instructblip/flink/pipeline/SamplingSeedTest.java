@@ -1,10 +1,10 @@
 package io.instructblip.flink.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.EngineConfig;
 import io.instructblip.engine.InstructBlipEngine;
+import io.instructblip.engine.api.EngineOutcome;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.EngineResult;
 import io.instructblip.engine.api.GenerationOverrides;
@@ -64,8 +64,8 @@ class SamplingSeedTest {
             .build());
   }
 
-  private static List<Integer> tokens(EngineResult r) {
-    assertTrue(r.ok(), r.errorCode() + " " + r.errorMessage());
+  private static List<Integer> tokens(EngineOutcome outcome) {
+    EngineResult r = outcome.answer();
     assertEquals(ID, r.id());
     return r.tokenIds();
   }
@@ -87,7 +87,7 @@ class SamplingSeedTest {
   @Test
   void requestsSharingAnIdAreEachAnsweredWithTheirOwnSample() {
     List<Integer> alone = tokens(engine.infer(List.of(sampling(ID, null))).get(0));
-    List<EngineResult> results =
+    List<EngineOutcome> results =
         engine.infer(List.of(sampling(ID, null), sampling("other", null), sampling(ID, null)));
     assertEquals(alone, tokens(results.get(0)));
     assertEquals("other", results.get(1).id());
@@ -98,7 +98,7 @@ class SamplingSeedTest {
   void theFlinkStagesGiveTheSampleThatInferGives() throws Exception {
     List<EngineRequest> requests =
         List.of(sampling("line-1", null), sampling("line-2", null), sampling(ID, null));
-    List<EngineResult> inferred = engine.infer(requests);
+    List<EngineOutcome> inferred = engine.infer(requests);
 
     List<StageItem> items = new ArrayList<>();
     for (EngineRequest r : List.of(requests.get(2), requests.get(0), requests.get(1))) {
@@ -133,7 +133,11 @@ class SamplingSeedTest {
     assertEquals(3, answers.size());
     for (StageAnswer answer : answers) {
       EngineResult expected =
-          inferred.stream().filter(r -> r.id().equals(answer.id())).findFirst().orElseThrow();
+          inferred.stream()
+              .filter(r -> r.id().equals(answer.id()))
+              .findFirst()
+              .orElseThrow()
+              .answer();
       assertEquals(expected.tokenIds(), answer.result().tokenIds(), answer.id());
     }
   }
