@@ -48,7 +48,7 @@ AUX_LAYOUT_WEIGHT = 0.0  # weight of the layout loss kept beside the answer loss
 FREEZE_VISION = True  # after the pretraining the ViT is frozen, as InstructBLIP freezes its pretrained ViT
 EVAL_EVERY = 500  # steps between held-out checks in the log (0: none; they do not change the weights)
 FAMILIES = ("vicuna", "flant5")
-DEFAULT_STEPS = {"vicuna": 6000, "flant5": 4500}
+DEFAULT_STEPS = {"vicuna": 6000, "flant5": 6000}
 BATCH = 48
 TRAIN_SCENES = 12000
 
