@@ -38,16 +38,21 @@ TASKS = ("caption", "colour", "count", "position", "yesno", "choice")
 # {shape} is a shape word, {colour} a colour word, {options} the choice's options "red, blue or green".
 TRAIN_TEMPLATES = {
     "caption": ("A short image caption:", "Describe the image briefly.", "What is in the image?",
-                "Write a short caption for the picture."),
+                "Write a short caption for the picture.", "Give a brief description of the scene.",
+                "Caption this image."),
     "colour": ("What colour is the {shape}?", "What color is the {shape}?", "Which colour does the {shape} have?",
-               "The {shape} is which colour?"),
+               "The {shape} is which colour?", "Say the colour of the {shape}.",
+               "What is the colour of the {shape} in the picture?"),
     "count": ("How many {shape}s are there?", "Count the {shape}s.", "How many {shape}s are in the image?",
-              "Tell me how many {shape}s you see."),
+              "Tell me how many {shape}s you see.", "Give the number of {shape}s.", "How many {shape}s can you find?"),
     "position": ("Where is the {shape}?", "Is the {shape} on the left, in the middle or on the right?",
-                 "Where in the picture is the {shape}?", "On which side of the image is the {shape}?"),
+                 "Where in the picture is the {shape}?", "On which side of the image is the {shape}?",
+                 "Where is the {shape} located?", "Where can the {shape} be found in the picture?"),
     "yesno": ("Is there a {colour} {shape}?", "Does the image show a {colour} {shape}? Answer yes or no.",
-              "Do you see a {colour} {shape} in the image?"),
-    "choice": ("What colour is the {shape}? Options: {options}.", "Which colour is the {shape}: {options}?"),
+              "Do you see a {colour} {shape} in the image?", "Can you find a {colour} {shape}?",
+              "Is a {colour} {shape} in the picture?"),
+    "choice": ("What colour is the {shape}? Options: {options}.", "Which colour is the {shape}: {options}?",
+               "Which of {options} is the colour of the {shape}?", "Choose the colour of the {shape}: {options}."),
 }
 HELD_OUT_TEMPLATES = {
     "caption": ("Write a short description of this picture.",),
@@ -137,16 +142,7 @@ def _radius(size: str, width: int) -> int:
 def render(scene: Scene, width: int = RENDER_SIZE) -> bytes:
     """The scene as JPEG bytes: shapes, light noise, then JPEG compression at the scene's quality."""
     img = Image.new("RGB", (width, width), scene.background)
-    draw = ImageDraw.Draw(img)
-    for s in scene.shapes:
-        r = _radius(s.size, width)
-        fill = COLOURS[s.colour]
-        if s.kind == "circle":
-            draw.ellipse((s.x - r, s.y - r, s.x + r, s.y + r), fill=fill)
-        elif s.kind == "square":
-            draw.rectangle((s.x - r, s.y - r, s.x + r, s.y + r), fill=fill)
-        else:
-            draw.polygon(((s.x, s.y - r), (s.x - r, s.y + r), (s.x + r, s.y + r)), fill=fill)
+    _draw_shapes(img, scene, width, lambda s: COLOURS[s.colour])
     noise_rng = random.Random(scene.noise_seed)
     pixels = img.load()
     for _ in range(width * width // 6):
@@ -155,6 +151,39 @@ def render(scene: Scene, width: int = RENDER_SIZE) -> bytes:
         r, g, b = pixels[px, py]
         pixels[px, py] = (_clip(r + d), _clip(g + d), _clip(b + d))
     return jpeg_bytes(img, scene.jpeg_quality)
+
+
+def _draw_shapes(img: Image.Image, scene: Scene, width: int, fill_of) -> None:
+    draw = ImageDraw.Draw(img)
+    for s in scene.shapes:
+        r = _radius(s.size, width)
+        fill = fill_of(s)
+        if s.kind == "circle":
+            draw.ellipse((s.x - r, s.y - r, s.x + r, s.y + r), fill=fill)
+        elif s.kind == "square":
+            draw.rectangle((s.x - r, s.y - r, s.x + r, s.y + r), fill=fill)
+        else:
+            draw.polygon(((s.x, s.y - r), (s.x - r, s.y + r), (s.x + r, s.y + r)), fill=fill)
+
+
+LAYOUT_CLASSES = 1 + len(SHAPES) * len(COLOURS) * len(SIZES)  # background, then each (kind, colour, size)
+
+
+def layout_class(shape: Shape) -> int:
+    """The layout class of a shape: 1 + its (kind, colour, size) index; 0 is the background."""
+    index = (SHAPES.index(shape.kind) * len(COLOURS) + list(COLOURS).index(shape.colour)) * len(SIZES)
+    return 1 + index + SIZES.index(shape.size)
+
+
+def layout(scene: Scene, cells: int, width: int = RENDER_SIZE) -> List[List[int]]:
+    """The scene's layout on a `cells` x `cells` grid: per cell (rows top to bottom), the layout class of the
+    shape at the cell's centre, 0 for the background. The dense target the demo ViT is pretrained on."""
+    img = Image.new("L", (width, width), 0)
+    _draw_shapes(img, scene, width, layout_class)
+    pixels = img.load()
+    step = width / cells
+    return [[pixels[int((col + 0.5) * step), int((row + 0.5) * step)] for col in range(cells)]
+            for row in range(cells)]
 
 
 def jpeg_bytes(img: Image.Image, quality: int) -> bytes:

@@ -2,10 +2,11 @@
 checkpoint folder, which `export.py export --checkpoint DIR` turns into a model directory.
 
 The model has the real architecture (ViT, instruction-aware Q-Former reading the instruction's tokens, language
-projection, a small LLaMA or T5) at a tiny size; every part is trained together from scratch (InstructBLIP froze
-the vision encoder and the LLM, which only makes sense for pretrained ones). Tokenizers are WordPiece with the
-task's whole words plus letters, so any instruction still tokenizes. Deterministic given the seed and the number
-of threads (CPU float sums depend on how work is split).
+projection, a small LLaMA or T5) at a tiny size, trained from scratch in two phases, as InstructBLIP builds on a
+pretrained, frozen ViT: first the ViT alone on a dense layout target of the scenes (`pretrain_vision`), then, with
+the ViT frozen, the Q-Former, projection and LLM on the instructions. Tokenizers are WordPiece with the task's whole
+words plus letters, so any instruction still tokenizes. Deterministic given the seed and the number of threads (CPU
+float sums depend on how work is split).
 """
 import argparse
 import json
@@ -14,7 +15,7 @@ import os
 import random
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -39,11 +40,17 @@ LAYERS = 2
 QUERIES = 8
 LEARNING_RATE = 2.5e-3
 SINUSOIDAL_POSITIONS = False  # 2-D sine/cosine start for the ViT position embeddings (tried; see README)
+PRETRAIN_SHARE = 1 / 3  # share of --steps that first trains the ViT alone on the scene layout (0: none)
+LAYOUT_CELLS = 4  # layout target: per patch, the class of each of LAYOUT_CELLS x LAYOUT_CELLS cells
+LAYOUT_CENTRES = True  # also per patch: the shape whose centre is in it
+LAYOUT_PLACES = True  # also per patch covered by a shape: its column and row (linear regression)
+AUX_LAYOUT_WEIGHT = 0.0  # weight of the layout loss kept beside the answer loss after the pretraining (unfrozen ViT)
+FREEZE_VISION = True  # after the pretraining the ViT is frozen, as InstructBLIP freezes its pretrained ViT
 EVAL_EVERY = 500  # steps between held-out checks in the log (0: none; they do not change the weights)
 FAMILIES = ("vicuna", "flant5")
-DEFAULT_STEPS = {"vicuna": 2200, "flant5": 2200}
+DEFAULT_STEPS = {"vicuna": 6000, "flant5": 6000}
 BATCH = 48
-TRAIN_SCENES = 6000
+TRAIN_SCENES = 12000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,7 +162,7 @@ def init_trainable(model: torch.nn.Module, seed: int) -> None:
             else:
                 fan_in = param[0].numel()
                 param.copy_(torch.randn(param.shape, generator=generator) * fan_in**-0.5)
-    if SINUSOIDAL_POSITIONS:
+    if SINUSOIDAL_POSITIONS and isinstance(model, InstructBlipModel):
         embeddings = model.vision_model.embeddings
         embeddings.position_embedding.copy_(sinusoidal_positions(embeddings.position_embedding.shape[1:]))
 
@@ -190,6 +197,7 @@ class Batcher:
         self.scenes = [demo_task.random_scene(scene_rng) for _ in range(scenes)]
         pixels = [preprocess.resize_rgb(preprocess.open_image(demo_task.render(s)), IMAGE_SIZE) for s in self.scenes]
         self.pixels = torch.from_numpy(np.stack([preprocess.normalize(p) for p in pixels]))
+        self.layouts = torch.stack([patch_layout(s) for s in self.scenes])
         self.special = recipe.special_tokens
         self._cache: Dict[str, tuple] = {}
 
@@ -206,7 +214,98 @@ class Batcher:
             ex = demo_task.make_example(self.rng, self.scenes[i], task, held_out=False)
             q, p = self._ids(ex.instruction)
             rows.append((q, p, self.recipe.candidate_ids(ex.answer)))  # answer ids + EOS
-        return self.pixels[idx], rows
+        return idx, rows
+
+
+def patch_layout(scene: demo_task.Scene) -> torch.Tensor:
+    """The layout target of a scene per ViT patch: [patches, LAYOUT_CELLS^2 + 2] classes, patches in the ViT's
+    row-major order: the layout class of each cell (row-major within the patch), then the layout class of the shape
+    whose centre is in the patch (0: none), then the patch's own index (so its place stays in its features)."""
+    grid = IMAGE_SIZE // PATCH_SIZE
+    cells = torch.tensor(demo_task.layout(scene, grid * LAYOUT_CELLS), dtype=torch.int64)
+    cells = cells.reshape(grid, LAYOUT_CELLS, grid, LAYOUT_CELLS).permute(0, 2, 1, 3)
+    cells = cells.reshape(grid * grid, LAYOUT_CELLS * LAYOUT_CELLS)
+    centres = torch.zeros(grid * grid, 1, dtype=torch.int64)
+    for shape in scene.shapes:
+        row, col = shape.y * grid // demo_task.RENDER_SIZE, shape.x * grid // demo_task.RENDER_SIZE
+        centres[row * grid + col, 0] = demo_task.layout_class(shape)
+    places = torch.arange(grid * grid, dtype=torch.int64).unsqueeze(1)
+    return torch.cat([cells, centres, places], dim=1)
+
+
+class LayoutHead(torch.nn.Module):
+    """A linear read-out of the scene's layout from the ViT's patch features (pretraining only; not exported)."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.cells = LAYOUT_CELLS * LAYOUT_CELLS
+        self.linear = torch.nn.Linear(hidden, (self.cells + 1) * demo_task.LAYOUT_CLASSES)
+        self.place = torch.nn.Linear(hidden, 2)
+
+    def loss(self, image_embeds: torch.Tensor, layouts: torch.Tensor) -> torch.Tensor:
+        patches = image_embeds[:, 1:]  # not the class token
+        logits = self.linear(patches).reshape(-1, demo_task.LAYOUT_CLASSES)
+        targets = layouts[:, :, : self.cells + (1 if LAYOUT_CENTRES else 0)]
+        logits = logits.reshape(*layouts.shape[:2], self.cells + 1, -1)[:, :, : targets.shape[2]]
+        loss = F.cross_entropy(logits.reshape(-1, demo_task.LAYOUT_CLASSES), targets.reshape(-1))
+        if LAYOUT_PLACES:
+            # a shape's patches: their column and row, from -1 to 1; the background's: 0. A query that averages
+            # over patches reads where the shapes are, as the background adds nothing
+            grid = IMAGE_SIZE // PATCH_SIZE
+            index = layouts[:, :, -1]
+            place = torch.stack([index % grid, index // grid], dim=-1).float() * (2 / (grid - 1)) - 1
+            shape = (layouts[:, :, : self.cells] > 0).any(dim=-1, keepdim=True)
+            loss = loss + F.mse_loss(self.place(patches), place * shape)
+        return loss
+
+
+def pretrain_vision(model: InstructBlipModel, head: LayoutHead, batcher: "Batcher", steps: int,
+                    seed: int) -> Optional[float]:
+    """Trains the ViT (and the head) alone on the dense layout target of `patch_layout` (which shape, colour and
+    size covers each small cell of each patch, which shape is centred in it, where the covered patches are) and
+    returns the final running layout loss. InstructBLIP's ViT comes pretrained (EVA-CLIP); this is the demo's
+    vision pretraining, on the same synthetic scenes."""
+    if steps <= 0:
+        return None
+    rng = random.Random(seed + 2)
+    optimization = Optimization(list(model.vision_model.parameters()) + list(head.parameters()), steps)
+    started = time.time()
+    for step in range(steps):
+        idx = [rng.randrange(len(batcher.scenes)) for _ in range(BATCH)]
+        running = optimization.step(head.loss(model.vision_model(batcher.pixels[idx]), batcher.layouts[idx]))
+        if step % 100 == 0 or step == steps - 1:
+            _log(f"vision step {step}/{steps} layout loss {running:.4f} ({time.time() - started:.0f} s)")
+    return running
+
+
+class Optimization:
+    """AdamW (lr LEARNING_RATE, linear warm-up, then cosine decay to zero over `steps`) with gradient clipping,
+    and the running loss for the log."""
+
+    def __init__(self, params: List[torch.nn.Parameter], steps: int):
+        self.params = params
+        self.optimizer = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01, betas=(0.9, 0.98))
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _warmup_cosine(min(100, steps // 10), steps))
+        self.running = None
+
+    def step(self, loss: torch.Tensor) -> float:
+        """One update on `loss`; returns the running loss."""
+        self.optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.schedule.step()
+        self.running = loss.item() if self.running is None else 0.98 * self.running + 0.02 * loss.item()
+        return self.running
+
+
+def _warmup_cosine(warmup: int, steps: int):
+    def factor(step):  # linear warm-up, then cosine decay to zero
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+    return factor
 
 
 def _pad(seqs, value):
@@ -219,15 +318,17 @@ def _pad(seqs, value):
     return ids, mask
 
 
-def loss_on_batch(model: InstructBlipModel, pixels, rows, special) -> torch.Tensor:
+def loss_on_batch(model: InstructBlipModel, pixels, rows, special, image_embeds=None) -> torch.Tensor:
     """Cross-entropy of the answer tokens (and EOS) given image and instruction, as the runtime runs the model."""
-    logits, labels = answer_logits(model, pixels, rows, special)
+    logits, labels = answer_logits(model, pixels, rows, special, image_embeds)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 
 
-def answer_logits(model: InstructBlipModel, pixels, rows, special):
-    """The LLM's logits, teacher-forced on the answers, and the labels (-100 outside the answer tokens and EOS)."""
-    image_embeds = model.vision_model(pixels)
+def answer_logits(model: InstructBlipModel, pixels, rows, special, image_embeds=None):
+    """The LLM's logits, teacher-forced on the answers, and the labels (-100 outside the answer tokens and EOS).
+    `image_embeds`: the ViT's output for `pixels` when it is already known (a frozen ViT)."""
+    if image_embeds is None:
+        image_embeds = model.vision_model(pixels)
     q_ids, q_mask = _pad([r[0] for r in rows], special["qformer_pad"])
     queries = model.query_output(image_embeds, q_ids, q_mask)
     num_q = queries.shape[1]
@@ -310,32 +411,36 @@ def train(out: str, family: str, steps: int, seed: int, threads: int, scenes: in
     check = HeldOutCheck(recipe) if EVAL_EVERY else None
     _log(f"rendered {scenes} scenes in {time.time() - started:.1f} s; "
          f"{sum(p.numel() for p in model.parameters())} parameters")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.01, betas=(0.9, 0.98))
-    warmup = min(100, steps // 10)
-    def learning_rate_factor(step):  # linear warm-up, then cosine decay to zero
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
-
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate_factor)
-    running = None
+    head = LayoutHead(HIDDEN)
+    init_trainable(head, seed + 3)
+    vision_steps = int(steps * PRETRAIN_SHARE)
+    layout_loss = pretrain_vision(model, head, batcher, vision_steps, seed)
+    steps -= vision_steps
+    pool_embeds = None
+    if FREEZE_VISION:  # as InstructBLIP: the pretrained ViT stays as it is; its features are computed once
+        model.vision_model.requires_grad_(False)
+        with torch.no_grad():
+            pool_embeds = torch.cat([model.vision_model(p) for p in batcher.pixels.split(256)])
+    params = [p for p in model.parameters() if p.requires_grad]
+    params += list(head.parameters()) if AUX_LAYOUT_WEIGHT and not FREEZE_VISION else []
+    optimization = Optimization(params, steps)
     for step in range(steps):
-        pixels, rows = batcher.next(BATCH)
-        loss = loss_on_batch(model, pixels, rows, recipe.special_tokens)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        idx, rows = batcher.next(BATCH)
+        pixels, layouts = batcher.pixels[idx], batcher.layouts[idx]
+        embeds = pool_embeds[idx] if pool_embeds is not None else None
+        loss = loss_on_batch(model, pixels, rows, recipe.special_tokens, embeds)
+        if AUX_LAYOUT_WEIGHT and not FREEZE_VISION:
+            loss = loss + AUX_LAYOUT_WEIGHT * head.loss(model.vision_model(pixels), layouts)
+        running = optimization.step(loss)
         if step % 100 == 0 or step == steps - 1:
             _log(f"step {step}/{steps} loss {running:.4f} ({time.time() - started:.0f} s)")
         if check and ((step + 1) % EVAL_EVERY == 0 or step == steps - 1):
             _log(f"step {step + 1} held-out (teacher-forced) {check.accuracy(model)}")
     model.eval()
     checkpoint.write_safetensors(os.path.join(out, "model.safetensors"), model.state_dict())
-    info = {"family": family, "steps": steps, "seed": seed, "threads": threads, "batch": BATCH,
-            "train_scenes": scenes, "final_loss": round(running, 4),
+    info = {"family": family, "steps": vision_steps + steps, "vision_steps": vision_steps, "seed": seed,
+            "threads": threads, "batch": BATCH, "train_scenes": scenes, "final_loss": round(running, 4),
+            "final_layout_loss": None if layout_loss is None else round(layout_loss, 4),
             "seconds": round(time.time() - started, 1)}
     _write_json(os.path.join(out, "training.json"), info)
     return info

@@ -79,6 +79,23 @@ class DemoTrainingTest(unittest.TestCase):
         distances = (patches[:, None, :] - patches[None, :, :]).norm(dim=-1)
         self.assertGreater(float(distances[~torch.eye(36, dtype=torch.bool)].min()), 0.1)
 
+    def test_layout_target_marks_the_cells_and_the_centre_patch_of_each_shape(self):
+        w = demo_task.RENDER_SIZE
+        square = demo_task.Shape("square", "blue", "large", w // 6, w // 2)
+        scene = demo_task.Scene(demo_task.BACKGROUNDS[0], (square,), 1, 90)
+        target = demo_train.patch_layout(scene)
+        grid, cells = demo_train.IMAGE_SIZE // demo_train.PATCH_SIZE, demo_train.LAYOUT_CELLS ** 2
+        self.assertEqual((grid * grid, cells + 2), tuple(target.shape))
+        label = demo_task.layout_class(square)
+        centre = (square.y * grid // w) * grid + square.x * grid // w
+        self.assertEqual([label if p == centre else 0 for p in range(grid * grid)], target[:, cells].tolist())
+        self.assertTrue((target[centre, :cells] == label).all())  # a large square covers its centre patch
+        self.assertTrue((target[grid - 1, :cells] == 0).all())  # the top right patch is background
+        self.assertEqual(list(range(grid * grid)), target[:, cells + 1].tolist())
+        self.assertEqual(demo_task.LAYOUT_CLASSES - 1,
+                         max(demo_task.layout_class(demo_task.Shape(k, c, s, 0, 0)) for k in demo_task.SHAPES
+                             for c in demo_task.COLOURS for s in demo_task.SIZES))
+
     def test_vicuna_training_is_deterministic_and_writes_a_loadable_checkpoint(self):
         self.train_twice("vicuna")
 

@@ -37,14 +37,17 @@ class DemoAccuracyTest {
 
   /**
    * The accuracy each committed demo model reaches at least, per task type, where it is well above
-   * chance (colour 1/5, count about 1/4, yes/no 1/2, choice 1/3). Position (chance 1/3) and exact
-   * captions are not learned well by the committed models (see deploy/model-export/README.md): only
-   * their equality with the reference is checked.
+   * chance and above the majority answer (held-out set: colour 0.26, count 0.57, position 0.45,
+   * yes/no 0.53, choice 0.27, caption about 0). Neither model's position answers are above the
+   * majority answer (see deploy/model-export/README.md): only their equality with the reference is
+   * checked.
    */
   private static final Map<String, Map<String, Double>> FLOORS =
       Map.of(
-          "demo-vicuna", Map.of("colour", 0.5, "count", 0.45, "yesno", 0.75, "choice", 0.7),
-          "demo-flant5", Map.of("colour", 0.5, "count", 0.4, "choice", 0.7));
+          "demo-vicuna",
+          Map.of("caption", 0.45, "colour", 0.9, "count", 0.85, "yesno", 0.9, "choice", 0.9),
+          "demo-flant5",
+          Map.of("caption", 0.25, "colour", 0.85, "count", 0.75, "yesno", 0.65, "choice", 0.85));
 
   private static final Set<String> TASKS =
       Set.of("caption", "colour", "count", "position", "yesno", "choice", "all");

@@ -294,10 +294,10 @@ class InstructBlipJobITCase {
     // (beam 5, repetition penalty 1.5): the demo model's answers arrive unchanged through Kafka.
     assertEquals(
         java.util.Set.of(
-            "a small red circle",
-            "a small blue triangle and a small yellow square",
-            "a small white square, a small red circle and a small green triangle",
-            "a small white triangle, a small red square and a small green circle"),
+            "a large red circle",
+            "a small blue square and a large yellow square",
+            "a small white circle, a large green circle and a small red square",
+            "a small red circle, a large blue square and a large green square"),
         texts);
   }
 
