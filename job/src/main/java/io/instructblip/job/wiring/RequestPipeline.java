@@ -19,7 +19,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -145,41 +146,73 @@ public final class RequestPipeline {
     return answered.union(failed);
   }
 
-  /** An answer to its response. */
-  static final class Answered implements MapFunction<StageAnswer, ResponseEnvelope> {
+  /**
+   * A stage's output to its response, with one {@link Responses} per subtask; a response that
+   * cannot be built is an internal-error response for the same request, never a failed task.
+   */
+  abstract static class ToResponse<T> extends RichMapFunction<T, ResponseEnvelope> {
     private static final long serialVersionUID = 1L;
     private final String model;
+    private transient Responses responses;
 
-    Answered(String model) {
+    ToResponse(String model) {
       this.model = model;
     }
 
     @Override
-    public ResponseEnvelope map(StageAnswer answer) {
+    public void open(OpenContext context) {
+      responses = new Responses(model, Clock.systemUTC());
+    }
+
+    @Override
+    public ResponseEnvelope map(T output) {
       try {
-        return new Responses(model, Clock.systemUTC()).answered(answer);
+        return respond(responses, output);
       } catch (RuntimeException e) {
-        return Responses.unexpected(answer.result().id(), e);
+        return Responses.unexpected(requestId(output), e);
       }
+    }
+
+    abstract ResponseEnvelope respond(Responses responses, T output);
+
+    abstract String requestId(T output);
+  }
+
+  /** An answer to its response. */
+  static final class Answered extends ToResponse<StageAnswer> {
+    private static final long serialVersionUID = 1L;
+
+    Answered(String model) {
+      super(model);
+    }
+
+    @Override
+    ResponseEnvelope respond(Responses responses, StageAnswer answer) {
+      return responses.answered(answer);
+    }
+
+    @Override
+    String requestId(StageAnswer answer) {
+      return answer.result().id();
     }
   }
 
   /** A failure (of the fetch or a stage) to its error (or timeout) response. */
-  static final class Failed implements MapFunction<StageFailure, ResponseEnvelope> {
+  static final class Failed extends ToResponse<StageFailure> {
     private static final long serialVersionUID = 1L;
-    private final String model;
 
     Failed(String model) {
-      this.model = model;
+      super(model);
     }
 
     @Override
-    public ResponseEnvelope map(StageFailure failure) {
-      try {
-        return new Responses(model, Clock.systemUTC()).failed(failure);
-      } catch (RuntimeException e) {
-        return Responses.unexpected(failure.requestId(), e);
-      }
+    ResponseEnvelope respond(Responses responses, StageFailure failure) {
+      return responses.failed(failure);
+    }
+
+    @Override
+    String requestId(StageFailure failure) {
+      return failure.requestId();
     }
   }
 }
