@@ -14,10 +14,15 @@ final class RequestPacer {
    * @param perSecond events per second, positive
    */
   RequestPacer(double perSecond) {
+    this.intervalNanos = Math.max(1, Math.round(1e9 / checkRate(perSecond)));
+  }
+
+  /** {@code perSecond}, if it is a positive finite rate; else an error saying so. */
+  static double checkRate(double perSecond) {
     if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
       throw new IllegalArgumentException("the rate must be a positive number, not " + perSecond);
     }
-    this.intervalNanos = Math.max(1, Math.round(1e9 / perSecond));
+    return perSecond;
   }
 
   /** How long the event arriving at {@code nowNanos} waits before it passes (0: at once). */

@@ -19,10 +19,7 @@ public final class RequestRateLimit extends RichMapFunction<RequestEnvelope, Req
    * @param perSecond requests per second across all subtasks, positive
    */
   public RequestRateLimit(double perSecond) {
-    if (!(perSecond > 0) || Double.isInfinite(perSecond)) {
-      throw new IllegalArgumentException("the rate must be a positive number, not " + perSecond);
-    }
-    this.perSecond = perSecond;
+    this.perSecond = RequestPacer.checkRate(perSecond);
   }
 
   @Override
