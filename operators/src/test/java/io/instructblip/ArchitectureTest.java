@@ -117,6 +117,24 @@ class ArchitectureTest {
         .check(classes);
   }
 
+  /** The held-out evaluation reads files into requests and scores answers: it runs nothing. */
+  @Test
+  void theEvaluationKnowsOnlyRequestsAndAnswers() {
+    noClasses()
+        .that()
+        .resideInAPackage("io.instructblip.engine.eval..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "ai.onnxruntime..",
+            "io.instructblip.engine.stage..",
+            "io.instructblip.engine.generate..",
+            "io.instructblip.engine.inference..",
+            "io.instructblip.engine.image..",
+            "io.instructblip.engine.text..")
+        .check(classes);
+  }
+
   /**
    * The generic operators see stage functions only: of the engine they use the shared vocabulary
    * ({@code EngineException} to read a failure's code, {@code ErrorCode} in results), nothing else.

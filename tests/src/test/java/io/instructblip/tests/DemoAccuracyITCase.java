@@ -3,6 +3,7 @@ package io.instructblip.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.eval.HeldOutQuestion;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.InFlight;
@@ -43,7 +44,7 @@ class DemoAccuracyITCase {
   static final class Questions implements GeneratorFunction<Long, StageItem> {
     private static final long serialVersionUID = 1L;
     private final String model;
-    private transient List<GoldenCases.DemoQuestion> questions;
+    private transient List<HeldOutQuestion> questions;
 
     Questions(String model) {
       this.model = model;
@@ -52,7 +53,7 @@ class DemoAccuracyITCase {
     @Override
     public StageItem map(Long index) {
       if (questions == null) {
-        questions = GoldenCases.demoQuestions(model);
+        questions = GoldenCases.heldOut(model).questions();
       }
       EngineRequest request = questions.get(index.intValue()).request();
       return StageItem.of(request, InFlight.NO_DEADLINE, request.id().getBytes());
@@ -63,7 +64,7 @@ class DemoAccuracyITCase {
   @ValueSource(strings = {"demo-vicuna", "demo-flant5"})
   void everyHeldOutQuestionGetsTheReferenceAnswer(String model) throws Exception {
     StagesPipelineITCase.SINK.clear();
-    List<GoldenCases.DemoQuestion> questions = GoldenCases.demoQuestions(model);
+    List<HeldOutQuestion> questions = GoldenCases.heldOut(model).questions();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(2);
     DataGeneratorSource<StageItem> source =
@@ -88,9 +89,9 @@ class DemoAccuracyITCase {
       answers.put(line.substring(0, bar), line.substring(bar + 1));
     }
     assertEquals(questions.size(), answers.size(), "one answer per question");
-    for (GoldenCases.DemoQuestion q : questions) {
+    for (HeldOutQuestion q : questions) {
       assertEquals(
-          q.expected(), answers.get(q.request().id()), model + " " + q.request().instruction());
+          q.expectedText(), answers.get(q.request().id()), model + " " + q.request().instruction());
     }
   }
 }

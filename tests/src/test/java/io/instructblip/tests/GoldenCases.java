@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.instructblip.engine.api.EngineRequest;
 import io.instructblip.engine.api.GenerationOverrides;
 import io.instructblip.engine.api.TaskMode;
+import io.instructblip.engine.eval.HeldOutSet;
 import io.instructblip.engine.model.GenerationParametersJson;
 import io.instructblip.job.wiring.StageItems;
 import io.instructblip.schema.avro.ImageInput;
@@ -19,8 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The committed fixtures for integration tests: model directories, images, and the reference cases
- * of {@code golden/<model>/reference.json} as engine requests with their expected answers.
+ * The committed fixtures for integration tests: model directories, images, the reference cases of
+ * {@code golden/<model>/reference.json} as engine requests with their expected answers, and the
+ * demo models' held-out sets.
  */
 public final class GoldenCases {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,12 +47,6 @@ public final class GoldenCases {
           .setGeneration(StageItems.options(request.overrides()));
     }
   }
-
-  /**
-   * One held-out question of a demo model ({@code golden/<model>/heldout.json}): the request, the
-   * task type, the true answer and the PyTorch reference's answer.
-   */
-  public record DemoQuestion(EngineRequest request, String task, String truth, String expected) {}
 
   private GoldenCases() {}
 
@@ -112,35 +108,13 @@ public final class GoldenCases {
     return c.kafkaRequest(InferenceRequest.newBuilder());
   }
 
-  /** The held-out questions of a demo model, ids {@code q0, q1, ...}, as eval-demo asked them. */
-  public static List<DemoQuestion> demoQuestions(String model) {
+  /**
+   * The held-out set of a demo model ({@code golden/<model>/heldout.json}), ids {@code q0, q1,
+   * ...}, as eval-demo asked it.
+   */
+  public static HeldOutSet heldOut(String model) {
     try {
-      JsonNode golden =
-          JSON.readTree(
-              fixtures().resolve("golden").resolve(model).resolve("heldout.json").toFile());
-      GenerationOverrides greedy = GenerationParametersJson.overrides(golden.get("generation"));
-      List<DemoQuestion> questions = new ArrayList<>();
-      for (JsonNode q : golden.get("questions")) {
-        List<String> candidates = new ArrayList<>();
-        if (q.has("candidates")) {
-          q.get("candidates").forEach(t -> candidates.add(t.asText()));
-        }
-        EngineRequest request =
-            new EngineRequest(
-                "q" + questions.size(),
-                List.of(bytes(q.get("image").asText())),
-                q.get("instruction").asText(),
-                candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-                candidates,
-                candidates.isEmpty() ? greedy : GenerationOverrides.NONE);
-        questions.add(
-            new DemoQuestion(
-                request,
-                q.get("task").asText(),
-                q.get("answer").asText(),
-                q.get("expected").get("text").asText()));
-      }
-      return questions;
+      return HeldOutSet.ofModel(fixtures(), model);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

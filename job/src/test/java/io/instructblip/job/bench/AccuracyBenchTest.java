@@ -3,6 +3,7 @@ package io.instructblip.job.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.instructblip.engine.eval.AccuracyTable;
 import io.instructblip.job.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -44,7 +45,7 @@ class AccuracyBenchTest {
             FIXTURES.resolve("golden/demo-flant5/heldout.json").toString());
     assertEquals(0, run.exit(), run.err());
     System.out.print(run.out());
-    for (String task : AccuracyBench.TASKS) {
+    for (String task : AccuracyTable.ROWS) {
       String row =
           run.out()
               .lines()
