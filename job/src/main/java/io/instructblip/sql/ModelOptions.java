@@ -77,12 +77,7 @@ public final class ModelOptions {
             case DOUBLE -> key.doubleType().noDefaultValue();
             case BOOLEAN -> key.booleanType().noDefaultValue();
           };
-      String rule =
-          p.type() == GenerationParameter.ValueType.BOOLEAN ? "" : " Rule: " + p.rule() + ".";
-      options.put(
-          p,
-          option.withDescription(
-              p.description() + rule + (p.modelDefault() ? " Default: the model's." : "")));
+      options.put(p, option.withDescription(p.documentation()));
     }
     return Collections.unmodifiableMap(options);
   }

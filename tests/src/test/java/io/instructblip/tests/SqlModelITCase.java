@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.api.EnvironmentSettings;
-import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
@@ -42,6 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SqlModelITCase {
   private static final String MODEL = "tiny-vicuna";
+
+  /** The {@code max-new-tokens} of every model this test creates ({@link #createModel}). */
+  private static final int MODEL_MAX_NEW_TOKENS = 8;
+
   private static InstructBlipEngine engine;
 
   @BeforeAll
@@ -65,22 +68,83 @@ class SqlModelITCase {
     return env;
   }
 
-  private static String createModel(String name, String input, String extraOptions) {
-    return "CREATE TEMPORARY MODEL "
-        + name
-        + " INPUT ("
-        + input
-        + ") OUTPUT (text STRING, status STRING, error_code STRING, token_ids ARRAY<INT>,"
-        + " ranked_candidates ARRAY<STRING>) WITH ('provider' = 'instructblip', 'model.dir' = '"
-        + GoldenCases.model(MODEL)
-        + "', 'device' = 'cpu', 'intra-op-threads' = '1', 'max-batch-rows' = '4',"
-        + " 'max-new-tokens' = '8', 'num-beams' = '1', 'repetition-penalty' = '1.5'"
-        + extraOptions
-        + ")";
+  /** Registers {@code rows} as the temporary view {@code name} with the columns {@code fields}. */
+  private static void createView(
+      TableEnvironment env, String name, List<Row> rows, DataTypes.Field... fields) {
+    env.createTemporaryView(name, env.fromValues(DataTypes.ROW(fields), rows));
   }
 
-  private static Map<String, List<Object>> collect(TableEnvironment env, String query)
+  /**
+   * Creates the model {@code name} on the fixture model, with the options the engine's requests of
+   * this test carry ({@link #request}) and {@code extraOptions} (each starting with a comma).
+   */
+  private static void createModel(
+      TableEnvironment env, String name, String input, String extraOptions) {
+    env.executeSql(
+        "CREATE TEMPORARY MODEL "
+            + name
+            + " INPUT ("
+            + input
+            + ") OUTPUT (text STRING, status STRING, error_code STRING, token_ids ARRAY<INT>,"
+            + " ranked_candidates ARRAY<STRING>) WITH ('provider' = 'instructblip', 'model.dir' = '"
+            + GoldenCases.model(MODEL)
+            + "', 'device' = 'cpu', 'intra-op-threads' = '1', 'max-batch-rows' = '4',"
+            + " 'max-new-tokens' = '"
+            + MODEL_MAX_NEW_TOKENS
+            + "', 'num-beams' = '1', 'repetition-penalty' = '1.5'"
+            + extraOptions
+            + ")");
+  }
+
+  /**
+   * A model reading images by URI ({@code image_uri, instruction}) from the fixture images only.
+   */
+  private static void createUriModel(TableEnvironment env, String name) {
+    createModel(
+        env,
+        name,
+        "image_uri STRING, instruction STRING",
+        ", 'image.allowed-file-roots' = '" + images() + "'");
+  }
+
+  private static Path images() {
+    return GoldenCases.fixtures().resolve("images");
+  }
+
+  /** The file URI of the fixture image {@code file}. */
+  private static String imageUri(String file) {
+    return images().resolve(file).toUri().toString();
+  }
+
+  /**
+   * The request a model of this test makes of a row: its model options ({@link #createModel}), with
+   * {@code maxNewTokens}; ranking when there are candidates.
+   */
+  private static EngineRequest request(
+      String id, byte[] image, String instruction, List<String> candidates, int maxNewTokens) {
+    return new EngineRequest(
+        id,
+        List.of(image),
+        instruction,
+        candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+        candidates,
+        GenerationOverrides.builder()
+            .maxNewTokens(maxNewTokens)
+            .numBeams(1)
+            .repetitionPenalty(1.5)
+            .build());
+  }
+
+  /**
+   * The answers of {@code ML_PREDICT(arguments)} by row id: status, error code, text, token ids and
+   * ranked candidates.
+   */
+  private static Map<String, List<Object>> predict(TableEnvironment env, String arguments)
       throws Exception {
+    String query =
+        "SELECT id, status, error_code, text, token_ids, ranked_candidates FROM ML_PREDICT("
+            + arguments
+            + ")";
     Map<String, List<Object>> answers = new HashMap<>();
     try (CloseableIterator<Row> rows = env.executeSql(query).collect()) {
       while (rows.hasNext()) {
@@ -100,12 +164,12 @@ class SqlModelITCase {
     return answers;
   }
 
-  /** What the engine's infer answers, in the shape {@link #collect} reads rows. */
+  /** What the engine's infer answers, in the shape {@link #predict} reads rows. */
   private static Map<String, List<Object>> expected(List<EngineRequest> requests) {
     Map<String, List<Object>> out = new HashMap<>();
     for (EngineOutcome o : engine.infer(requests)) {
       if (o instanceof EngineFailure f) {
-        out.put(f.id(), Arrays.asList("ERROR", f.code().name(), null, List.of(), List.of()));
+        out.put(f.id(), error(f.code().name()));
         continue;
       }
       EngineResult r = (EngineResult) o;
@@ -116,10 +180,13 @@ class SqlModelITCase {
     return out;
   }
 
+  /** An error row as {@link #predict} reads it. */
+  private static List<Object> error(String code) {
+    return Arrays.asList("ERROR", code, null, List.of(), List.of());
+  }
+
   @Test
   void mlPredictAnswersEachRowAsInferDoes() throws Exception {
-    GenerationOverrides options =
-        GenerationOverrides.builder().maxNewTokens(8).numBeams(1).repetitionPenalty(1.5).build();
     String[][] rows = {
       {"rgb", "images/rgb.png", "What is in the image?", null},
       {"cmyk", "images/cmyk.jpg", "Is there a cat?", null},
@@ -134,41 +201,28 @@ class SqlModelITCase {
       List<String> candidates = r[3] == null ? List.of() : List.of(r[3].split("\\|"));
       values.add(
           Row.of(r[0], image, r[2], r[3] == null ? null : candidates.toArray(new String[0])));
-      requests.add(
-          new EngineRequest(
-              r[0],
-              List.of(image),
-              r[2],
-              candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-              candidates,
-              options));
+      requests.add(request(r[0], image, r[2], candidates, MODEL_MAX_NEW_TOKENS));
     }
     values.add(Row.of("corrupt", GoldenCases.bytes("images/truncated.jpg"), "What?", null));
     values.add(Row.of("no-image", null, "What?", null));
 
     TableEnvironment env = tableEnvironment();
-    Table images =
-        env.fromValues(
-            DataTypes.ROW(
-                DataTypes.FIELD("id", DataTypes.STRING()),
-                DataTypes.FIELD("image", DataTypes.BYTES()),
-                DataTypes.FIELD("instruction", DataTypes.STRING()),
-                DataTypes.FIELD("candidates", DataTypes.ARRAY(DataTypes.STRING()))),
-            values);
-    env.createTemporaryView("images", images);
-    env.executeSql(
-        createModel("captioner", "image BYTES, instruction STRING, candidates ARRAY<STRING>", ""));
+    createView(
+        env,
+        "images",
+        values,
+        DataTypes.FIELD("id", DataTypes.STRING()),
+        DataTypes.FIELD("image", DataTypes.BYTES()),
+        DataTypes.FIELD("instruction", DataTypes.STRING()),
+        DataTypes.FIELD("candidates", DataTypes.ARRAY(DataTypes.STRING())));
+    createModel(env, "captioner", "image BYTES, instruction STRING, candidates ARRAY<STRING>", "");
 
     Map<String, List<Object>> actual =
-        collect(
-            env,
-            "SELECT id, status, error_code, text, token_ids, ranked_candidates FROM ML_PREDICT("
-                + "TABLE images, MODEL captioner, DESCRIPTOR(image, instruction, candidates))");
+        predict(env, "TABLE images, MODEL captioner, DESCRIPTOR(image, instruction, candidates)");
 
     Map<String, List<Object>> expected = expected(requests);
-    expected.put("corrupt", Arrays.asList("ERROR", "IMAGE_UNREADABLE", null, List.of(), List.of()));
-    expected.put(
-        "no-image", Arrays.asList("ERROR", "INVALID_IMAGE_COUNT", null, List.of(), List.of()));
+    expected.put("corrupt", error("IMAGE_UNREADABLE"));
+    expected.put("no-image", error("INVALID_IMAGE_COUNT"));
     assertEquals(expected, actual);
     assertEquals("OK", actual.get("rank").get(0));
     assertEquals(3, ((List<?>) actual.get("rank").get(4)).size(), "every candidate, best first");
@@ -176,60 +230,40 @@ class SqlModelITCase {
 
   @Test
   void fileUrisAndPerCallConfigAreAnsweredAsInferDoes() throws Exception {
-    Path images = GoldenCases.fixtures().resolve("images");
     String[][] rows = {
-      {"uri-rgb", images.resolve("rgb.png").toUri().toString(), "What is in the image?"},
-      {"uri-jpg", images.resolve("baseline.jpg").toUri().toString(), "Describe the image."},
-      {"uri-outside", "file:///etc/hostname", "What?"},
+      {"uri-rgb", "rgb.png", "What is in the image?"},
+      {"uri-jpg", "baseline.jpg", "Describe the image."},
     };
     List<Row> values = new ArrayList<>();
     List<EngineRequest> requests = new ArrayList<>();
-    GenerationOverrides options =
-        GenerationOverrides.builder().maxNewTokens(4).numBeams(1).repetitionPenalty(1.5).build();
+    List<EngineRequest> withModelOptions = new ArrayList<>();
     for (String[] r : rows) {
-      values.add(Row.of(r[0], r[1], r[2]));
-      if (!r[0].equals("uri-outside")) {
-        byte[] image =
-            GoldenCases.bytes("images/" + Path.of(java.net.URI.create(r[1])).getFileName());
-        requests.add(
-            new EngineRequest(r[0], List.of(image), r[2], TaskMode.GENERATE, List.of(), options));
-      }
+      values.add(Row.of(r[0], imageUri(r[1]), r[2]));
+      byte[] image = GoldenCases.bytes("images/" + r[1]);
+      requests.add(request(r[0], image, r[2], List.of(), 4));
+      withModelOptions.add(request(r[0], image, r[2], List.of(), MODEL_MAX_NEW_TOKENS));
     }
+    values.add(Row.of("uri-outside", "file:///etc/hostname", "What?"));
     TableEnvironment env = tableEnvironment();
-    env.createTemporaryView(
+    createView(
+        env,
         "uris",
-        env.fromValues(
-            DataTypes.ROW(
-                DataTypes.FIELD("id", DataTypes.STRING()),
-                DataTypes.FIELD("image_uri", DataTypes.STRING()),
-                DataTypes.FIELD("instruction", DataTypes.STRING())),
-            values));
-    env.executeSql(
-        createModel(
-            "uri_captioner",
-            "image_uri STRING, instruction STRING",
-            ", 'image.allowed-file-roots' = '" + images + "'"));
+        values,
+        DataTypes.FIELD("id", DataTypes.STRING()),
+        DataTypes.FIELD("image_uri", DataTypes.STRING()),
+        DataTypes.FIELD("instruction", DataTypes.STRING()));
+    createUriModel(env, "uri_captioner");
 
     Map<String, List<Object>> actual =
-        collect(
+        predict(
             env,
-            "SELECT id, status, error_code, text, token_ids, ranked_candidates FROM ML_PREDICT("
-                + "TABLE uris, MODEL uri_captioner, DESCRIPTOR(image_uri, instruction),"
-                + " MAP['max-new-tokens', '4'])");
+            "TABLE uris, MODEL uri_captioner, DESCRIPTOR(image_uri, instruction),"
+                + " MAP['max-new-tokens', '4']");
 
     Map<String, List<Object>> expected = expected(requests);
-    expected.put(
-        "uri-outside", Arrays.asList("ERROR", "IMAGE_URI_FORBIDDEN", null, List.of(), List.of()));
+    expected.put("uri-outside", error("IMAGE_URI_FORBIDDEN"));
     assertEquals(expected, actual);
     assertTrue(((List<?>) actual.get("uri-rgb").get(3)).size() <= 4, "CONFIG's max-new-tokens");
-    List<EngineRequest> withModelOptions = new ArrayList<>();
-    GenerationOverrides eight =
-        GenerationOverrides.builder().maxNewTokens(8).numBeams(1).repetitionPenalty(1.5).build();
-    requests.forEach(
-        r ->
-            withModelOptions.add(
-                new EngineRequest(
-                    r.id(), r.images(), r.instruction(), r.mode(), r.candidates(), eight)));
     Map<String, List<Object>> withoutConfig = expected(withModelOptions);
     withoutConfig.put("uri-outside", expected.get("uri-outside"));
     assertNotEquals(withoutConfig, actual, "CONFIG overrides the model's max-new-tokens");
@@ -237,14 +271,11 @@ class SqlModelITCase {
 
   @Test
   void aFilesystemTableOfImagesIsCaptionedInOneStatement(@TempDir Path dir) throws Exception {
-    Path images = GoldenCases.fixtures().resolve("images");
     String[][] rows = {
       {"fs-rgb", "rgb.png", "What is in the image?"},
       {"fs-jpg", "baseline.jpg", "Describe the image."},
       {"fs-webp", "lossless.webp", "What color is the sky?"},
     };
-    GenerationOverrides options =
-        GenerationOverrides.builder().maxNewTokens(8).numBeams(1).repetitionPenalty(1.5).build();
     StringBuilder jsonLines = new StringBuilder();
     List<EngineRequest> requests = new ArrayList<>();
     for (String[] r : rows) {
@@ -252,18 +283,13 @@ class SqlModelITCase {
           .append("{\"id\":\"")
           .append(r[0])
           .append("\",\"image_uri\":\"")
-          .append(images.resolve(r[1]).toUri())
+          .append(imageUri(r[1]))
           .append("\",\"instruction\":\"")
           .append(r[2])
           .append("\"}\n");
       requests.add(
-          new EngineRequest(
-              r[0],
-              List.of(GoldenCases.bytes("images/" + r[1])),
-              r[2],
-              TaskMode.GENERATE,
-              List.of(),
-              options));
+          request(
+              r[0], GoldenCases.bytes("images/" + r[1]), r[2], List.of(), MODEL_MAX_NEW_TOKENS));
     }
     Path table = Files.createDirectories(dir.resolve("catalogue"));
     Files.writeString(table.resolve("part-0.json"), jsonLines.toString());
@@ -274,17 +300,10 @@ class SqlModelITCase {
             + " WITH ('connector' = 'filesystem', 'path' = '"
             + table.toUri()
             + "', 'format' = 'json')");
-    env.executeSql(
-        createModel(
-            "fs_captioner",
-            "image_uri STRING, instruction STRING",
-            ", 'image.allowed-file-roots' = '" + images + "'"));
+    createUriModel(env, "fs_captioner");
 
     Map<String, List<Object>> actual =
-        collect(
-            env,
-            "SELECT id, status, error_code, text, token_ids, ranked_candidates FROM ML_PREDICT("
-                + "TABLE stored_images, MODEL fs_captioner, DESCRIPTOR(image_uri, instruction))");
+        predict(env, "TABLE stored_images, MODEL fs_captioner, DESCRIPTOR(image_uri, instruction)");
 
     assertEquals(expected(requests), actual);
   }

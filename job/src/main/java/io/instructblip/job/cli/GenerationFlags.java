@@ -60,12 +60,7 @@ public final class GenerationFlags {
         spec.addOption(
             OptionSpec.builder(flag(p))
                 .type(p.type().javaType())
-                .description(
-                    p.description()
-                        + (p.type() == GenerationParameter.ValueType.BOOLEAN
-                            ? ""
-                            : " Rule: " + p.rule() + ".")
-                        + (p.modelDefault() ? " Default: the model's." : ""))
+                .description(p.documentation())
                 .build());
       }
       return spec;

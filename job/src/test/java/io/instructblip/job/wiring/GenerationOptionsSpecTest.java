@@ -2,7 +2,9 @@ package io.instructblip.job.wiring;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.api.EngineException;
 import io.instructblip.engine.api.GenerationDefaults;
@@ -21,11 +23,16 @@ import io.instructblip.schema.avro.GenerationOptions;
 import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.sql.ModelOptionsAccess;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.JsonProperties;
 import org.apache.avro.Schema;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -37,21 +44,76 @@ import picocli.CommandLine.Model.OptionSpec;
  * are made from it, and a value is refused alike on every path.
  */
 class GenerationOptionsSpecTest {
+  private static final Path MESSAGES_DOC = Path.of("..", "docs", "messages.md");
 
-  /** A field added to the avsc without the specification (or the reverse) fails the build here. */
+  /**
+   * A field added to the avsc without the specification (or the reverse) fails the build here; each
+   * is nullable with a null default (null: the model's default).
+   */
   @Test
   void theSchemaHasExactlyTheSpecificationsFieldsInItsOrder() {
     List<String> schema = new ArrayList<>();
     for (Schema.Field f : GenerationOptions.getClassSchema().getFields()) {
+      assertEquals(2, f.schema().getTypes().size(), f.name());
       Schema type = f.schema().getTypes().get(1);
       schema.add(f.name() + ":" + type.getName());
       assertEquals(Schema.Type.NULL, f.schema().getTypes().get(0).getType(), f.name());
+      assertEquals(
+          JsonProperties.NULL_VALUE,
+          f.defaultVal(),
+          f.name() + ": a generation field needs \"default\": null");
     }
     List<String> spec = new ArrayList<>();
     for (GenerationParameter p : GenerationParameter.values()) {
       spec.add(p.key() + ":" + p.type().avroName());
     }
     assertEquals(spec, schema);
+  }
+
+  /**
+   * The avsc's field docs and the {@code generation.*} rows of docs/messages.md state the
+   * specification's text ({@link GenerationParameter#documentation()}: description, rule, default),
+   * so that neither can drift from the rules the job applies. The rows may say more after it, and
+   * may set names in backticks.
+   */
+  @Test
+  void theSchemaAndTheMessageDocsStateEveryRuleAndDefault() throws IOException {
+    for (GenerationParameter p : GenerationParameter.values()) {
+      Schema.Field f = GenerationOptions.getClassSchema().getField(p.key());
+      assertStates("InferenceRequest.avsc GenerationOptions." + p.key() + " doc", p, f.doc());
+    }
+    List<String> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(MESSAGES_DOC)) {
+      if (line.startsWith("| `generation.")) {
+        String[] cells = line.substring(2, line.length() - 2).split(" \\| ");
+        String key = cells[0].substring("`generation.".length(), cells[0].length() - 1);
+        rows.add(key);
+        GenerationParameter p = GenerationParameter.forKey(key);
+        assertNotNull(p, MESSAGES_DOC + " documents generation." + key + ", not a parameter");
+        assertEquals(p.type().avroName() + " or null", cells[1], MESSAGES_DOC + " type of " + key);
+        assertEquals("null", cells[2], MESSAGES_DOC + " default of " + key);
+        assertStates(MESSAGES_DOC + " row generation." + key, p, cells[3].replace("`", ""));
+      }
+    }
+    assertEquals(
+        Arrays.stream(GenerationParameter.values()).map(GenerationParameter::key).toList(),
+        rows,
+        MESSAGES_DOC + ": one generation.* row per parameter, in the specification's order");
+  }
+
+  private static void assertStates(String where, GenerationParameter p, String text) {
+    String expected = p.documentation();
+    assertTrue(
+        text.contains(expected),
+        () ->
+            where
+                + " must state GenerationParameter."
+                + p
+                + ".documentation() (the rule and default the job applies; write it there, or change"
+                + " the specification)\n  expected: "
+                + expected
+                + "\n  in:       "
+                + text);
   }
 
   @Test

@@ -54,7 +54,12 @@ public enum GenerationParameter {
           .note("1.0 means no penalty"),
       "Penalty on the logits of tokens already in the sequence."),
   /** Sample from the distribution instead of searching; needs {@code num_beams} 1. */
-  DO_SAMPLE(ValueType.BOOLEAN, false, true, Range.ANY, "Sample instead of greedy/beam search."),
+  DO_SAMPLE(
+      ValueType.BOOLEAN,
+      false,
+      true,
+      Range.ANY,
+      "Sample from the distribution instead of greedy or beam search."),
   /** Sampling temperature. */
   TEMPERATURE(
       ValueType.DOUBLE,
@@ -76,14 +81,14 @@ public enum GenerationParameter {
       0.9,
       true,
       Range.aboveZeroAtMostOne().note("1.0 turns it off"),
-      "Sampling: keep the smallest set of tokens whose probability reaches top_p."),
+      "Sampling: keep the smallest set of tokens whose probability reaches top_p (nucleus)."),
   /** Sampling: the random seed; without one, a request's seed derives from its id. */
   SEED(
       ValueType.LONG,
       null,
       false,
       Range.ANY,
-      "Sampling: random seed (default: derived from the request id)."),
+      "Sampling: random seed, for reproducible samples (default: derived from the request id)."),
   /** How many sequences to return, at most {@code num_beams}; only 1 is served yet. */
   NUM_RETURN_SEQUENCES(
       ValueType.INT,
@@ -166,9 +171,28 @@ public enum GenerationParameter {
     return modelDefault;
   }
 
-  /** One line for help texts and docs. */
+  /** What it does, in one sentence (without its rule and default; see {@link #documentation}). */
   public String description() {
     return description;
+  }
+
+  /**
+   * The text of help texts and docs: the description, the rule (unless any value is allowed) and
+   * the default, e.g. {@code Sampling temperature. Rule: a number between 0.01 and 100.0 (...).
+   * Default: the model's (InstructBLIP's: 1.0).} The CLI flags and SQL options show it, and the
+   * Avro schema's field docs and docs/messages.md state it (checked by a test).
+   */
+  public String documentation() {
+    StringBuilder text = new StringBuilder(description);
+    if (range != Range.ANY) {
+      text.append(" Rule: ").append(rule()).append('.');
+    }
+    if (modelDefault) {
+      text.append(" Default: the model's (InstructBLIP's: ").append(referenceDefault).append(").");
+    } else if (referenceDefault != null) {
+      text.append(" Default: ").append(referenceDefault).append('.');
+    }
+    return text.toString();
   }
 
   /** The rule in words, e.g. {@code between 1 and 16384}, for help texts and docs. */
