@@ -1,9 +1,12 @@
 package io.instructblip.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.instructblip.engine.api.EngineRequest;
+import io.instructblip.engine.eval.AccuracyTable;
 import io.instructblip.engine.eval.HeldOutQuestion;
+import io.instructblip.engine.eval.HeldOutSet;
 import io.instructblip.flink.BatchingConfig;
 import io.instructblip.flink.ContinuousBatchingConfig;
 import io.instructblip.flink.InFlight;
@@ -11,7 +14,16 @@ import io.instructblip.flink.pipeline.EngineSpec;
 import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageItem;
 import io.instructblip.flink.pipeline.StageSerializers;
+import io.instructblip.job.local.LocalCluster;
+import io.instructblip.schema.MessageCodec;
+import io.instructblip.schema.WireFormat;
+import io.instructblip.schema.avro.InferenceRequest;
+import io.instructblip.schema.avro.InferenceResponse;
+import io.instructblip.schema.avro.RankedCandidate;
+import io.instructblip.schema.avro.ResponseStatus;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,14 +34,18 @@ import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The held-out questions of the trained demo models through the four Flink stages on a MiniCluster
- * (micro-batched vision and Q-Former, continuous batching in the LLM stage): every answer equals
- * the PyTorch reference's, so the stages score exactly what {@code export.py eval-demo} scored.
+ * The held-out questions of the trained demo models, answered through the four Flink stages on a
+ * MiniCluster (micro-batched vision and Q-Former, continuous batching in the LLM stage) and through
+ * Kafka (the job as {@code local} runs it: an embedded broker, request records in, responses read
+ * with read_committed): every answer equals the PyTorch reference's, so both score exactly what
+ * {@code export.py eval-demo} scored, per task type.
  */
 class DemoAccuracyITCase {
   @RegisterExtension
@@ -64,11 +80,12 @@ class DemoAccuracyITCase {
   @ValueSource(strings = {"demo-vicuna", "demo-flant5"})
   void everyHeldOutQuestionGetsTheReferenceAnswer(String model) throws Exception {
     StagesPipelineITCase.SINK.clear();
-    List<HeldOutQuestion> questions = GoldenCases.heldOut(model).questions();
+    HeldOutSet set = GoldenCases.heldOut(model);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(2);
     DataGeneratorSource<StageItem> source =
-        new DataGeneratorSource<>(new Questions(model), questions.size(), StageSerializers.ITEM);
+        new DataGeneratorSource<>(
+            new Questions(model), set.questions().size(), StageSerializers.ITEM);
     InstructBlipStages.Streams out =
         InstructBlipStages.builder(new EngineSpec(GoldenCases.model(model).toString(), "cpu", 1))
             .vision(BatchingConfig.builder().maxBatchSize(8).maxWait(Duration.ofMillis(5)).build())
@@ -88,10 +105,97 @@ class DemoAccuracyITCase {
       int bar = line.indexOf('|');
       answers.put(line.substring(0, bar), line.substring(bar + 1));
     }
-    assertEquals(questions.size(), answers.size(), "one answer per question");
-    for (HeldOutQuestion q : questions) {
+    assertEquals(set.questions().size(), answers.size(), "one answer per question");
+    assertScoresAsTheReference(model + " (Flink stages)", set, answers);
+  }
+
+  /**
+   * Every question as a request record (Avro, the job's default format) to the request topic of the
+   * job as {@code local} wires it; exactly one response per request id reaches a read_committed
+   * consumer, with the reference's answer: the text and generated token ids, or for a choice
+   * question the reference's ranking of the candidates.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"demo-vicuna", "demo-flant5"})
+  void everyHeldOutQuestionThroughKafkaGetsTheReferenceAnswer(String model) throws Exception {
+    HeldOutSet set = GoldenCases.heldOut(model);
+    Map<String, InferenceResponse> responses = new HashMap<>();
+    try (LocalCluster local =
+        LocalCluster.start(KafkaJobFixture.cpuStages(model), Duration.ofMillis(200), 0)) {
+      String topic = local.settings().requestTopic();
+      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+      for (EngineRequest request : set.requests()) {
+        InferenceRequest r =
+            GoldenCases.kafkaRequest(request, InferenceRequest.newBuilder()).build();
+        records.add(
+            new ProducerRecord<>(
+                topic,
+                r.getId().getBytes(StandardCharsets.UTF_8),
+                MessageCodec.requests().encode(r, WireFormat.AVRO)));
+      }
+      KafkaJobFixture.produce(local.kafka(), topic, records);
+      List<ConsumerRecord<byte[], byte[]>> read =
+          KafkaJobFixture.readCommitted(
+              local.kafka(),
+              local.settings().responseTopic(),
+              records.size(),
+              Duration.ofSeconds(120),
+              Duration.ofSeconds(1));
+      List<String> ids = new ArrayList<>();
+      for (ConsumerRecord<byte[], byte[]> record : read) {
+        InferenceResponse response = MessageCodec.responses().decode(record.value());
+        ids.add(response.getId());
+        responses.put(response.getId(), response);
+      }
+      KafkaJobFixture.countBy(ids).forEach((id, n) -> assertEquals(1, n, "responses for " + id));
+    }
+    assertEquals(set.questions().size(), responses.size(), model + ": one response per question");
+
+    Map<String, String> answers = new HashMap<>();
+    for (HeldOutQuestion q : set.questions()) {
+      InferenceResponse r = responses.get(q.request().id());
+      String where = model + " " + q.request().id() + " (" + q.request().instruction() + ")";
+      assertEquals(ResponseStatus.OK, r.getStatus(), where + ": " + r.getError());
+      if (q.isChoice()) {
+        assertEquals(
+            q.expectedRanking(),
+            r.getCandidates().stream().map(RankedCandidate::getText).toList(),
+            where + ": ranking");
+      } else {
+        assertEquals(q.expectedTokenIds(), r.getTokenIds(), where + ": token ids");
+      }
+      answers.put(q.request().id(), r.getText());
+    }
+    assertScoresAsTheReference(model + " (Kafka)", set, answers);
+  }
+
+  /**
+   * {@code answers} (by request id) are the reference's answers question for question, so the
+   * accuracy of every task type is the reference's (which the golden file holds rounded to four
+   * decimals).
+   */
+  private static void assertScoresAsTheReference(
+      String path, HeldOutSet set, Map<String, String> answers) {
+    List<String> inOrder = new ArrayList<>();
+    for (HeldOutQuestion q : set.questions()) {
+      String answer = answers.get(q.request().id());
       assertEquals(
-          q.expectedText(), answers.get(q.request().id()), model + " " + q.request().instruction());
+          q.expectedText(),
+          answer,
+          path + " " + q.request().id() + ": " + q.request().instruction());
+      inOrder.add(answer);
+    }
+    AccuracyTable table = AccuracyTable.score(set.questions(), inOrder);
+    System.out.println(path + " held-out accuracy: " + table.accuracyByTask());
+    for (String task : AccuracyTable.ROWS) {
+      AccuracyTable.Row row = table.row(task);
+      double reference = set.referenceAccuracy().get(task);
+      if (row.questions() == 0) {
+        assertTrue(Double.isNaN(reference), path + " " + task + ": no questions, no accuracy");
+      } else {
+        assertEquals(row.questions(), row.sameAsReference(), path + " " + task);
+        assertEquals(reference, row.accuracy(), 5e-5, path + " " + task + " accuracy");
+      }
     }
   }
 }

@@ -35,16 +35,7 @@ public final class GoldenCases {
      * bytes, instruction, mode, candidates and generation parameters.
      */
     public InferenceRequest.Builder kafkaRequest(InferenceRequest.Builder base) {
-      List<ImageInput> images = new ArrayList<>();
-      request
-          .images()
-          .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
-      return base.setId(request.id())
-          .setInstruction(request.instruction())
-          .setImages(images)
-          .setMode(request.candidates().isEmpty() ? RequestMode.GENERATE : RequestMode.RANK)
-          .setCandidates(request.candidates())
-          .setGeneration(StageItems.options(request.overrides()));
+      return GoldenCases.kafkaRequest(request, base);
     }
   }
 
@@ -101,6 +92,24 @@ public final class GoldenCases {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * {@code request} as a Kafka request: {@code base} (metadata, ...) with the request's id, images
+   * as bytes, instruction, mode, candidates and generation parameters.
+   */
+  public static InferenceRequest.Builder kafkaRequest(
+      EngineRequest request, InferenceRequest.Builder base) {
+    List<ImageInput> images = new ArrayList<>();
+    request
+        .images()
+        .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
+    return base.setId(request.id())
+        .setInstruction(request.instruction())
+        .setImages(images)
+        .setMode(request.mode() == TaskMode.RANK ? RequestMode.RANK : RequestMode.GENERATE)
+        .setCandidates(request.candidates())
+        .setGeneration(StageItems.options(request.overrides()));
   }
 
   /** The Kafka request of a reference case: its id, images (as bytes), instruction and options. */

@@ -64,6 +64,11 @@ public final class LocalCluster implements AutoCloseable {
     return settings;
   }
 
+  /** The embedded broker (its client properties, topics). */
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
   /** The running job. */
   public JobClient job() {
     return job;
