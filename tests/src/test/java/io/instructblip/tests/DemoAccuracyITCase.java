@@ -14,13 +14,17 @@ import io.instructblip.flink.pipeline.EngineSpec;
 import io.instructblip.flink.pipeline.InstructBlipStages;
 import io.instructblip.flink.pipeline.StageItem;
 import io.instructblip.flink.pipeline.StageSerializers;
+import io.instructblip.job.Main;
 import io.instructblip.job.local.LocalCluster;
+import io.instructblip.job.wiring.StageItems;
 import io.instructblip.schema.MessageCodec;
 import io.instructblip.schema.WireFormat;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.InferenceResponse;
 import io.instructblip.schema.avro.RankedCandidate;
 import io.instructblip.schema.avro.ResponseStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +40,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,7 +50,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * MiniCluster (micro-batched vision and Q-Former, continuous batching in the LLM stage) and through
  * Kafka (the job as {@code local} runs it: an embedded broker, request records in, responses read
  * with read_committed): every answer equals the PyTorch reference's, so both score exactly what
- * {@code export.py eval-demo} scored, per task type.
+ * {@code export.py eval-demo} scored, per task type; {@code local --heldout} prints that table.
  */
 class DemoAccuracyITCase {
   @RegisterExtension
@@ -125,8 +130,7 @@ class DemoAccuracyITCase {
       String topic = local.settings().requestTopic();
       List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
       for (EngineRequest request : set.requests()) {
-        InferenceRequest r =
-            GoldenCases.kafkaRequest(request, InferenceRequest.newBuilder()).build();
+        InferenceRequest r = StageItems.request(request).build();
         records.add(
             new ProducerRecord<>(
                 topic,
@@ -167,6 +171,69 @@ class DemoAccuracyITCase {
       answers.put(q.request().id(), r.getText());
     }
     assertScoresAsTheReference(model + " (Kafka)", set, answers);
+  }
+
+  /**
+   * {@code local --heldout FILE}, the same questions through Kafka as a user asks them: it prints
+   * the accuracy table of {@code bench --suite accuracy} with every answer the reference's.
+   */
+  @Test
+  void localHeldOutPrintsTheTableWithEveryAnswerTheReferences() throws Exception {
+    String file = GoldenCases.fixtures().resolve("golden/demo-flant5/heldout.json").toString();
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      exit =
+          Main.run(
+              "local",
+              "--heldout",
+              file,
+              "--demo",
+              "flant5",
+              "--device",
+              "cpu",
+              "--timeout",
+              "120 s");
+    } finally {
+      System.setOut(stdout);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    System.out.print(out);
+    assertEquals(0, exit, out);
+    HeldOutSet set = GoldenCases.heldOut("demo-flant5");
+    for (String task : AccuracyTable.ROWS) {
+      long n =
+          set.questions().stream()
+              .filter(q -> task.equals(AccuracyTable.ALL) || task.equals(q.task()))
+              .count();
+      String row =
+          out.lines()
+              .filter(l -> l.startsWith(task + " "))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no row " + task + " in\n" + out));
+      assertTrue(row.endsWith(" " + n + "/" + n), task + ": every answer the reference's: " + row);
+    }
+  }
+
+  @Test
+  void localHeldOutRefusesImagesAndAnInstruction() throws Exception {
+    String file = GoldenCases.fixtures().resolve("golden/demo-vicuna/heldout.json").toString();
+    PrintStream stderr = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try {
+      System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+      assertEquals(2, Main.run("local", "--heldout", file, "--instruction", "What?"));
+    } finally {
+      System.setErr(stderr);
+    }
+    assertTrue(
+        bytes
+            .toString(StandardCharsets.UTF_8)
+            .contains(
+                "--heldout asks the file's own questions: leave out --images and --instruction"),
+        bytes.toString(StandardCharsets.UTF_8));
   }
 
   /**

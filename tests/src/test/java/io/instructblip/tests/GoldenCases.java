@@ -8,12 +8,9 @@ import io.instructblip.engine.api.TaskMode;
 import io.instructblip.engine.eval.HeldOutSet;
 import io.instructblip.engine.model.GenerationParametersJson;
 import io.instructblip.job.wiring.StageItems;
-import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
-import io.instructblip.schema.avro.RequestMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,11 +28,11 @@ public final class GoldenCases {
   public record Case(String name, EngineRequest request, List<Integer> expectedTokens) {
 
     /**
-     * The case as a Kafka request: {@code base} (id, metadata, ...) with the case's images as
-     * bytes, instruction, mode, candidates and generation parameters.
+     * The case as a Kafka request: its id, images as bytes, instruction, mode, candidates and
+     * generation parameters.
      */
-    public InferenceRequest.Builder kafkaRequest(InferenceRequest.Builder base) {
-      return GoldenCases.kafkaRequest(request, base);
+    public InferenceRequest.Builder kafkaRequest() {
+      return StageItems.request(request);
     }
   }
 
@@ -94,27 +91,9 @@ public final class GoldenCases {
     }
   }
 
-  /**
-   * {@code request} as a Kafka request: {@code base} (metadata, ...) with the request's id, images
-   * as bytes, instruction, mode, candidates and generation parameters.
-   */
-  public static InferenceRequest.Builder kafkaRequest(
-      EngineRequest request, InferenceRequest.Builder base) {
-    List<ImageInput> images = new ArrayList<>();
-    request
-        .images()
-        .forEach(b -> images.add(ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build()));
-    return base.setId(request.id())
-        .setInstruction(request.instruction())
-        .setImages(images)
-        .setMode(request.mode() == TaskMode.RANK ? RequestMode.RANK : RequestMode.GENERATE)
-        .setCandidates(request.candidates())
-        .setGeneration(StageItems.options(request.overrides()));
-  }
-
   /** The Kafka request of a reference case: its id, images (as bytes), instruction and options. */
   public static InferenceRequest.Builder request(Case c) {
-    return c.kafkaRequest(InferenceRequest.newBuilder());
+    return c.kafkaRequest();
   }
 
   /**

@@ -126,7 +126,7 @@ class InstructBlipJobITCase {
     cases.addAll(GoldenCases.cases(MODEL, name + "-b-"));
     for (GoldenCases.Case c : cases) {
       EngineRequest e = c.request();
-      InferenceRequest.Builder r = c.kafkaRequest(request(e.id(), e.instruction()));
+      InferenceRequest.Builder r = c.kafkaRequest().setMetadata(Map.of("case", "m-" + e.id()));
       WireFormat format = i++ % 2 == 0 ? WireFormat.AVRO : WireFormat.JSON;
       records.add(
           KafkaJobFixture.record(topic, e.id(), MessageCodec.requests().encode(r.build(), format)));

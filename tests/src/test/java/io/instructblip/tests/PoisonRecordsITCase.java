@@ -118,7 +118,9 @@ class PoisonRecordsITCase {
     addBadRequests(corpus);
     int bad = corpus.records.size();
     for (GoldenCases.Case c : GoldenCases.cases(MODEL, "good-")) {
-      corpus.answered(c.kafkaRequest(request(c.request().id())), "OK:" + c.expectedTokens());
+      corpus.answered(
+          c.kafkaRequest().setMetadata(Map.of("case", "m-" + c.request().id())),
+          "OK:" + c.expectedTokens());
     }
     System.out.println(
         "PoisonRecordsITCase corpus: "

@@ -91,7 +91,7 @@ class SchemaRegistryITCase {
           false);
       for (GoldenCases.Case c : GoldenCases.cases(MODEL, "registry-")) {
         EngineRequest e = c.request();
-        InferenceRequest request = c.kafkaRequest(InferenceRequest.newBuilder()).build();
+        InferenceRequest request = c.kafkaRequest().build();
         byte[] value = serializer.serialize(topic, new RecordHeaders(), request);
         assertEquals(0, value[0], "Confluent framing: magic byte 0");
         records.add(KafkaJobFixture.record(topic, e.id(), value));
@@ -101,8 +101,7 @@ class SchemaRegistryITCase {
     GoldenCases.Case first = GoldenCases.cases(MODEL, "plain-").get(0);
     for (WireFormat format : List.of(WireFormat.AVRO, WireFormat.JSON)) {
       String id = "plain-" + format;
-      InferenceRequest request =
-          first.kafkaRequest(InferenceRequest.newBuilder()).setId(id).build();
+      InferenceRequest request = first.kafkaRequest().setId(id).build();
       records.add(
           KafkaJobFixture.record(topic, id, MessageCodec.requests().encode(request, format)));
       expected.put(id, "OK:" + first.expectedTokens());

@@ -24,8 +24,13 @@ public final class DemoModel {
     /** {@code demo-flant5}: an encoder-decoder T5. */
     FLANT5;
 
+    /** The model's name: its folder among the fixtures and its held-out file's {@code model}. */
+    String modelName() {
+      return "demo-" + name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     String folder() {
-      return "demo-" + name().toLowerCase(java.util.Locale.ROOT) + "/";
+      return modelName() + "/";
     }
 
     List<String> files() {

@@ -44,7 +44,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Sends one request per image to the request topic and, when asked, waits for their responses.
+ * Sends one request per image to the request topic (or the {@link SubmitOptions#requests} given)
+ * and, when asked, waits for their responses.
  *
  * <p>Local paths are sent inline (bytes), anything that looks like a URI ({@code scheme://...}) as
  * {@code uri}; each request gets a random UUID as id and key. To wait, the client notes the end
@@ -76,8 +77,11 @@ public final class SubmitClient {
     this.ids = Objects.requireNonNull(ids, "ids");
   }
 
-  /** The requests this client would send, one per image, in order. */
+  /** The requests this client would send, one per image (or those given), in order. */
   public List<InferenceRequest> buildRequests() {
+    if (!options.requests().isEmpty()) {
+      return options.requests();
+    }
     List<String> sources = new ArrayList<>(options.images());
     if (options.imagesDir() != null) {
       sources.addAll(listImages(options.imagesDir()));

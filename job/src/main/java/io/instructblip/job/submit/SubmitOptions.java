@@ -3,6 +3,7 @@ package io.instructblip.job.submit;
 import io.instructblip.job.kafka.KafkaSettings;
 import io.instructblip.job.registry.RegistrySettings;
 import io.instructblip.schema.WireFormat;
+import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.RequestMode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * What {@link SubmitClient} sends and how long it waits.
+ * What {@link SubmitClient} sends and how long it waits: one request per image with the same
+ * instruction, mode and candidates, or {@code requests} built elsewhere.
  *
  * @param bootstrapServers Kafka {@code bootstrap.servers}
  * @param requestTopic the topic to send requests to
@@ -27,6 +29,9 @@ import java.util.Objects;
  * @param waitForResponses whether to wait for every response and print it
  * @param timeout how long to wait for the responses
  * @param kafkaProperties extra Kafka client properties (TLS, SASL, ...)
+ * @param registry the Schema Registry for {@code --format registry} (may be null)
+ * @param requests the requests to send as they are, instead of building them from instruction and
+ *     images (empty: build them)
  */
 public record SubmitOptions(
     String bootstrapServers,
@@ -41,7 +46,8 @@ public record SubmitOptions(
     boolean waitForResponses,
     Duration timeout,
     Map<String, String> kafkaProperties,
-    RegistrySettings registry) {
+    RegistrySettings registry,
+    List<InferenceRequest> requests) {
 
   public SubmitOptions {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -49,15 +55,21 @@ public record SubmitOptions(
     }
     Objects.requireNonNull(requestTopic, "requestTopic");
     Objects.requireNonNull(responseTopic, "responseTopic");
-    if (instruction == null || instruction.isBlank()) {
-      throw new IllegalArgumentException("--instruction must not be blank");
-    }
     images = List.copyOf(images == null ? List.of() : images);
-    if (images.isEmpty() && imagesDir == null) {
+    candidates = List.copyOf(candidates == null ? List.of() : candidates);
+    requests = List.copyOf(requests == null ? List.of() : requests);
+    if (!requests.isEmpty()) {
+      if (instruction != null || !images.isEmpty() || imagesDir != null || !candidates.isEmpty()) {
+        throw new IllegalArgumentException(
+            "give either the requests to send or the instruction and images to build them from,"
+                + " not both");
+      }
+    } else if (instruction == null || instruction.isBlank()) {
+      throw new IllegalArgumentException("--instruction must not be blank");
+    } else if (images.isEmpty() && imagesDir == null) {
       throw new IllegalArgumentException("give --image PATH|URI (repeatable) or --images-dir DIR");
     }
     Objects.requireNonNull(mode, "mode");
-    candidates = List.copyOf(candidates == null ? List.of() : candidates);
     if (mode == RequestMode.RANK && candidates.isEmpty()) {
       throw new IllegalArgumentException("--mode rank needs --candidates");
     }
@@ -97,6 +109,7 @@ public record SubmitOptions(
     private Duration timeout = Duration.ofMinutes(5);
     private final Map<String, String> kafkaProperties = new LinkedHashMap<>();
     private RegistrySettings registry;
+    private final List<InferenceRequest> requests = new ArrayList<>();
 
     private Builder() {}
 
@@ -171,6 +184,12 @@ public record SubmitOptions(
       return this;
     }
 
+    /** Requests to send as they are, instead of one per image (no instruction, no images). */
+    public Builder requests(List<InferenceRequest> v) {
+      requests.addAll(v);
+      return this;
+    }
+
     public SubmitOptions build() {
       return new SubmitOptions(
           bootstrapServers,
@@ -185,7 +204,8 @@ public record SubmitOptions(
           waitForResponses,
           timeout,
           kafkaProperties,
-          registry);
+          registry,
+          requests);
     }
   }
 }

@@ -10,6 +10,7 @@ import io.instructblip.engine.api.TaskMode;
 import io.instructblip.flink.InFlight;
 import io.instructblip.flink.pipeline.StageItem;
 import io.instructblip.schema.avro.GenerationOptions;
+import io.instructblip.schema.avro.ImageInput;
 import io.instructblip.schema.avro.InferenceRequest;
 import io.instructblip.schema.avro.RequestMode;
 import java.nio.ByteBuffer;
@@ -52,6 +53,24 @@ public final class StageItems {
         r.getMode() == RequestMode.RANK ? TaskMode.RANK : TaskMode.GENERATE,
         r.getCandidates(),
         overrides(r.getGeneration()));
+  }
+
+  /**
+   * The Kafka request that asks what {@code request} asks, its images inline: id, images,
+   * instruction, mode, candidates and generation options (the inverse of {@link #engineRequest});
+   * the caller may add metadata, a deadline, ...
+   */
+  public static InferenceRequest.Builder request(EngineRequest request) {
+    return InferenceRequest.newBuilder()
+        .setId(request.id())
+        .setImages(
+            request.images().stream()
+                .map(b -> ImageInput.newBuilder().setBytes(ByteBuffer.wrap(b)).build())
+                .toList())
+        .setInstruction(request.instruction())
+        .setMode(request.mode() == TaskMode.RANK ? RequestMode.RANK : RequestMode.GENERATE)
+        .setCandidates(request.candidates())
+        .setGeneration(options(request.overrides()));
   }
 
   /** A copy of an inline image's bytes. */
