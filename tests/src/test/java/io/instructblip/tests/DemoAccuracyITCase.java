@@ -218,13 +218,14 @@ class DemoAccuracyITCase {
   }
 
   @Test
-  void localHeldOutRefusesImagesAndAnInstruction() throws Exception {
+  void localHeldOutRefusesImagesAnInstructionOrAMissingFile() throws Exception {
     String file = GoldenCases.fixtures().resolve("golden/demo-vicuna/heldout.json").toString();
     PrintStream stderr = System.err;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try {
       System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
       assertEquals(2, Main.run("local", "--heldout", file, "--instruction", "What?"));
+      assertEquals(2, Main.run("local", "--heldout", file + ".missing"));
     } finally {
       System.setErr(stderr);
     }
@@ -233,6 +234,11 @@ class DemoAccuracyITCase {
             .toString(StandardCharsets.UTF_8)
             .contains(
                 "--heldout asks the file's own questions: leave out --images and --instruction"),
+        bytes.toString(StandardCharsets.UTF_8));
+    assertTrue(
+        bytes
+            .toString(StandardCharsets.UTF_8)
+            .contains("no held-out file " + file + ".missing; pass --heldout"),
         bytes.toString(StandardCharsets.UTF_8));
   }
 

@@ -108,7 +108,13 @@ public final class LocalCommand implements Callable<Integer> {
       err.println("--heldout asks the file's own questions: leave out --images and --instruction");
       return 2;
     }
-    HeldOutSet questions = heldOut == null ? null : AccuracyReport.read(heldOut);
+    HeldOutSet questions;
+    try {
+      questions = heldOut == null ? null : AccuracyReport.read(heldOut);
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      return 2;
+    }
     String demoName = demo.family.modelName();
     if (questions != null && !stages.hasModel() && !questions.model().equals(demoName)) {
       err.println(
