@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from . import demo_task
 from .reference import ReferencePipeline
@@ -66,8 +66,15 @@ def accuracy_table(questions) -> "OrderedDict[str, dict]":
             "accuracy": _share(rows),
             "seen_templates": _share([q for q in rows if not q["held_out_template"]]),
             "held_out_templates": _share(held),
+            "majority_answer": _majority(rows) if task != "all" else None,
         }
     return table
+
+
+def _majority(rows):
+    """The accuracy of always giving the most frequent true answer: the bar a model that ignores the image meets."""
+    counts = Counter(q["answer"] for q in rows)
+    return round(counts.most_common(1)[0][1] / len(rows), 4) if rows else None
 
 
 def _share(rows):
@@ -122,9 +129,10 @@ def evaluate(checkpoint: str, name: str, fixtures: str, scenes_count: int, seed:
 
 def run(args: argparse.Namespace) -> int:
     doc = evaluate(args.checkpoint, args.name, os.path.abspath(args.fixtures), args.scenes, args.seed)
-    print(f"{'task':10s} {'n':>4s} {'acc':>6s} {'seen':>6s} {'held-out':>8s}")
+    print(f"{'task':10s} {'n':>4s} {'acc':>6s} {'seen':>6s} {'held-out':>8s} {'majority':>8s}")
     for task, row in doc["accuracy"].items():
+        majority = "" if row["majority_answer"] is None else f"{row['majority_answer']:8.3f}"
         print(f"{task:10s} {row['questions']:4d} {row['accuracy']:6.3f} {row['seen_templates']:6.3f} "
-              f"{row['held_out_templates']:8.3f}")
+              f"{row['held_out_templates']:8.3f} {majority:>8s}")
     print(f"wrote {os.path.join(args.fixtures, 'golden', args.name, 'heldout.json')}", file=sys.stderr)
     return 0

@@ -103,6 +103,23 @@ class DemoTrainingTest(unittest.TestCase):
         self.train_twice("flant5")
 
 
+class AccuracyTableTest(unittest.TestCase):
+    def test_shares_per_template_kind_and_the_majority_answer(self):
+        def q(task, answer, correct, held):
+            return {"task": task, "answer": answer, "correct": correct, "held_out_template": held}
+
+        questions = [q("colour", "red", True, False), q("colour", "red", False, True), q("colour", "blue", True, True),
+                     q("count", "one", False, False)]
+        table = demo_eval.accuracy_table(questions)
+        self.assertEqual({"questions": 3, "accuracy": 0.6667, "seen_templates": 1.0, "held_out_templates": 0.5,
+                          "majority_answer": 0.6667}, table["colour"])
+        self.assertEqual(1.0, table["count"]["majority_answer"])
+        self.assertEqual(0.0, table["count"]["accuracy"])
+        self.assertIsNone(table["caption"]["accuracy"])
+        self.assertEqual({"questions": 4, "accuracy": 0.5, "seen_templates": 0.5, "held_out_templates": 0.5,
+                          "majority_answer": None}, table["all"])
+
+
 @unittest.skipUnless(os.path.isdir(os.path.join(FIXTURES, "demo-samples")), "no committed demo files")
 class CommittedDemoFilesTest(unittest.TestCase):
     def test_sample_and_held_out_images_are_what_the_generator_writes(self):
