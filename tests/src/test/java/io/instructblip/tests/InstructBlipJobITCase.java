@@ -296,8 +296,8 @@ class InstructBlipJobITCase {
         java.util.Set.of(
             "a large red circle",
             "a small blue square and a large yellow square",
-            "a small white circle, a large green circle and a small red square",
-            "a small red circle, a large blue square and a large green square"),
+            "a large green triangle, a small white circle and a small red square",
+            "a large white circle, a large green square and a small red circle"),
         texts);
   }
 
