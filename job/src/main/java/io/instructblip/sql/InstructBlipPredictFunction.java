@@ -107,12 +107,7 @@ public final class InstructBlipPredictFunction extends AsyncPredictFunction {
     }
     List<String> candidates = input.candidates(row);
     return new EngineRequest(
-        id,
-        List.of(image),
-        instruction,
-        candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-        candidates,
-        overrides);
+        id, List.of(image), instruction, TaskMode.forCandidates(candidates), candidates, overrides);
   }
 
   /** The bytes of a {@code file:} URI inside an allowed root. */

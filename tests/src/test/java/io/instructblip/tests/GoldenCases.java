@@ -78,7 +78,7 @@ public final class GoldenCases {
                 idPrefix + name,
                 images,
                 c.get("instruction").asText(),
-                candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+                TaskMode.forCandidates(candidates),
                 candidates,
                 overrides);
         List<Integer> tokens = new ArrayList<>();

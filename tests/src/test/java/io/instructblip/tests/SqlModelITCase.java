@@ -126,7 +126,7 @@ class SqlModelITCase {
         id,
         List.of(image),
         instruction,
-        candidates.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+        TaskMode.forCandidates(candidates),
         candidates,
         GenerationOverrides.builder()
             .maxNewTokens(maxNewTokens)

@@ -203,7 +203,7 @@ public final class InferCommand implements Callable<Integer> {
               "1",
               bytes,
               instruction,
-              generation.candidates().isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
+              TaskMode.forCandidates(generation.candidates()),
               generation.candidates(),
               generation.overrides()),
           null);

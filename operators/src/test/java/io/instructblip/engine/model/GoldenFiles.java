@@ -79,11 +79,6 @@ public final class GoldenFiles {
       candidates.forEach(t -> texts.add(t.asText()));
     }
     return new EngineRequest(
-        id,
-        images,
-        c.get("instruction").asText(),
-        texts.isEmpty() ? TaskMode.GENERATE : TaskMode.RANK,
-        texts,
-        overrides);
+        id, images, c.get("instruction").asText(), TaskMode.forCandidates(texts), texts, overrides);
   }
 }
