@@ -93,7 +93,8 @@ public final class InstructBlipEngine implements AutoCloseable {
             config.maxImagesPerRequest(),
             config.maxCandidates(),
             manifest.numQueryTokens(),
-            manifest.llmFamily() == LlmFamily.DECODER_ONLY ? manifest.llm().maxPositions() : 0);
+            manifest.llm().maxPositions(),
+            manifest.llmFamily() == LlmFamily.DECODER_ONLY);
     this.visualFeatures =
         new VisualFeatures(new VisionEncoderRunner(sessions), new QFormerRunner(sessions));
     this.backends = new LlmBackends(sessions, prompts);

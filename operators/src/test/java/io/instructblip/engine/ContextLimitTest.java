@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A decoder-only model holds {@code llm.max_positions} positions (256 for tiny-vicuna): an answer
  * stops with finish reason {@code length} when the context is full, and a request that cannot fit
- * is refused with a code.
+ * is refused with a code. An encoder-decoder model's answer has the decoder's {@code
+ * llm.max_positions} to itself (128 for demo-flant5): it stops there with {@code length} too.
  */
 class ContextLimitTest {
   private static InstructBlipEngine engine;
@@ -55,6 +56,30 @@ class ContextLimitTest {
     assertEquals(FinishReason.LENGTH, r.finishReason());
     // 4 query positions + the prompt + the answer fill the 256 positions exactly.
     assertEquals(256 - 4 - r.promptTokens(), r.generatedTokens());
+  }
+
+  /**
+   * Reproduces what {@code local --demo flant5} showed: a default request (max_new_tokens 256)
+   * whose answer never ended failed with an internal error at the decoder's 128th position.
+   */
+  @Test
+  void anEncoderDecoderAnswerStopsWhenTheDecoderIsFull() {
+    try (InstructBlipEngine e =
+        InstructBlipEngine.open(
+            EngineConfig.builder(ModelFixtures.modelDir("demo-flant5")).build())) {
+      GenerationOverrides all =
+          GenerationOverrides.builder().numBeams(1).maxNewTokens(1000).minNewTokens(1000).build();
+      EngineResult r =
+          assertInstanceOf(
+              EngineResult.class,
+              e.infer(
+                      List.of(
+                          new EngineRequest(
+                              "long", List.of(image), "What?", TaskMode.GENERATE, List.of(), all)))
+                  .get(0));
+      assertEquals(FinishReason.LENGTH, r.finishReason());
+      assertEquals(128, r.generatedTokens());
+    }
   }
 
   @Test

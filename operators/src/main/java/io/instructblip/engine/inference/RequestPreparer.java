@@ -31,14 +31,17 @@ public final class RequestPreparer {
   private final int maxCandidates;
   private final int queryTokens;
   private final int maxPositions;
+  private final boolean answerSharesPositions;
 
   /**
    * A preparer.
    *
    * @param eosId the LLM's end-of-sequence id (manifest {@code special_tokens.llm_eos})
    * @param queryTokens query positions per image (manifest {@code num_query_tokens})
-   * @param maxPositions the positions one LLM sequence may hold (queries, prompt and answer), or 0
-   *     for no limit (encoder-decoder models, whose positions are relative)
+   * @param maxPositions the positions one LLM sequence may hold ({@code llm.max_positions}), or 0
+   *     for no limit
+   * @param answerSharesPositions whether the answer shares its sequence with the queries and the
+   *     prompt (decoder-only) or has a decoder sequence of its own (encoder-decoder)
    */
   public RequestPreparer(
       ImagePreprocessor images,
@@ -48,7 +51,8 @@ public final class RequestPreparer {
       int maxImages,
       int maxCandidates,
       int queryTokens,
-      int maxPositions) {
+      int maxPositions,
+      boolean answerSharesPositions) {
     this.images = Objects.requireNonNull(images, "images");
     this.prompts = Objects.requireNonNull(prompts, "prompts");
     this.defaults = Objects.requireNonNull(defaults, "defaults");
@@ -57,6 +61,7 @@ public final class RequestPreparer {
     this.maxCandidates = maxCandidates;
     this.queryTokens = queryTokens;
     this.maxPositions = maxPositions;
+    this.answerSharesPositions = answerSharesPositions;
   }
 
   /** The prompt builder (also turns generated ids into answer text). */
@@ -71,19 +76,22 @@ public final class RequestPreparer {
     List<String> candidateTexts = checkCandidates(request);
     PromptIds ids = prompts.build(request.instruction());
     int inputPositions = request.images().size() * queryTokens + ids.llmIds().length;
+    int answerStart = answerSharesPositions ? inputPositions : 0;
     List<long[]> candidateIds = new ArrayList<>(candidateTexts.size());
     for (String candidate : candidateTexts) {
       long[] scored = prompts.candidateIds(candidate);
-      if (maxPositions > 0 && inputPositions + scored.length > maxPositions) {
+      if (maxPositions > 0 && answerStart + scored.length > maxPositions) {
         throw new EngineException(
             ErrorCode.INVALID_PARAMETER,
             "the candidate \""
                 + candidate
                 + "\" is "
                 + scored.length
-                + " tokens; after the images and instruction ("
-                + inputPositions
-                + " positions) it does not fit the model's "
+                + " tokens; "
+                + (answerSharesPositions
+                    ? "after the images and instruction (" + inputPositions + " positions) "
+                    : "")
+                + "it does not fit the model's "
                 + maxPositions
                 + " positions; shorten it");
       }
@@ -93,6 +101,7 @@ public final class RequestPreparer {
         fitToContext(
             resolve(defaults, eosId, request.overrides(), request.id()),
             inputPositions,
+            answerStart,
             request.mode());
     float[] pixels = pixelsOf(request.images());
     long micros = (System.nanoTime() - start) / 1_000;
@@ -169,16 +178,17 @@ public final class RequestPreparer {
   }
 
   /**
-   * Caps {@code max_new_tokens} to the positions left after the images and the prompt (the answer
-   * then ends with finish reason {@code length}, as a server with a fixed context does); refuses a
-   * request whose images and prompt fill the context on their own.
+   * Caps {@code max_new_tokens} to the positions left for the answer: after the images and the
+   * prompt in a decoder-only model, the decoder's own positions in an encoder-decoder one (the
+   * answer then ends with finish reason {@code length}, as a server with a fixed context does);
+   * refuses a request whose images and prompt fill the context on their own.
    */
   private GenerationParams fitToContext(
-      GenerationParams params, int inputPositions, TaskMode mode) {
+      GenerationParams params, int inputPositions, int answerStart, TaskMode mode) {
     if (maxPositions <= 0) {
       return params;
     }
-    int room = maxPositions - inputPositions;
+    int room = maxPositions - answerStart;
     if (room < 1) {
       throw new EngineException(
           ErrorCode.INSTRUCTION_TOO_LONG,
