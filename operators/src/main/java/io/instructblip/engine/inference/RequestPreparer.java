@@ -38,8 +38,8 @@ public final class RequestPreparer {
    *
    * @param eosId the LLM's end-of-sequence id (manifest {@code special_tokens.llm_eos})
    * @param queryTokens query positions per image (manifest {@code num_query_tokens})
-   * @param maxPositions the positions one LLM sequence may hold ({@code llm.max_positions}), or 0
-   *     for no limit
+   * @param maxPositions the positions one LLM sequence may hold ({@code llm.max_positions}, which
+   *     the manifest parser checks is positive)
    * @param answerSharesPositions whether the answer shares its sequence with the queries and the
    *     prompt (decoder-only) or has a decoder sequence of its own (encoder-decoder)
    */
@@ -80,7 +80,7 @@ public final class RequestPreparer {
     List<long[]> candidateIds = new ArrayList<>(candidateTexts.size());
     for (String candidate : candidateTexts) {
       long[] scored = prompts.candidateIds(candidate);
-      if (maxPositions > 0 && answerStart + scored.length > maxPositions) {
+      if (answerStart + scored.length > maxPositions) {
         throw new EngineException(
             ErrorCode.INVALID_PARAMETER,
             "the candidate \""
@@ -185,9 +185,6 @@ public final class RequestPreparer {
    */
   private GenerationParams fitToContext(
       GenerationParams params, int inputPositions, int answerStart, TaskMode mode) {
-    if (maxPositions <= 0) {
-      return params;
-    }
     int room = maxPositions - answerStart;
     if (room < 1) {
       throw new EngineException(
